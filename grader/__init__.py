@@ -1,0 +1,1 @@
+"""Instructor tooling: the course's nbgrader configuration and grading commands."""

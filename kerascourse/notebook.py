@@ -1,0 +1,43 @@
+"""The locked set-up cell every lesson runs first."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+from kerascourse.datasets import fashion_mnist_status
+from kerascourse.paths import apply_kernel_env
+
+DEFAULT_SEED = 42
+
+
+def setup_notebook(seed: int = DEFAULT_SEED, *, quiet: bool = False) -> None:
+    """Make a lesson reproducible and point Keras at the course's data.
+
+    Call it before importing TensorFlow (the lesson's set-up cell does): the thread settings only
+    take effect if they are in the environment when TensorFlow starts its runtime. It then seeds
+    Python, NumPy and TensorFlow and turns on deterministic ops, so every run of a lesson prints
+    the same numbers, and warns (without failing) if a data set the lessons need is missing.
+    """
+    apply_kernel_env(os.environ)
+
+    import keras
+    import tensorflow as tf
+
+    threads = int(os.environ["TF_NUM_INTRAOP_THREADS"])
+    try:  # the environment variables cover a fresh kernel; this covers one that imported TF first
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(int(os.environ["TF_NUM_INTEROP_THREADS"]))
+    except RuntimeError:
+        pass  # the runtime already started (the set-up cell was run again): settings stand
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+    fashion = fashion_mnist_status()
+    if not fashion.ready:
+        warnings.warn(fashion.detail, stacklevel=2)
+    if not quiet:
+        print(
+            f"Keras {keras.__version__} | TensorFlow {tf.__version__} | seed {seed} | "
+            f"CPU threads: {threads} | deterministic ops: on"
+        )
