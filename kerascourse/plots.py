@@ -57,7 +57,7 @@ def plot_history(
     """
     logs = getattr(history, "history", history)
     fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
-    for ax, metric in zip(axes.flat, metrics):
+    for ax, metric in zip(axes.flat, metrics, strict=True):
         if metric not in logs:
             raise KeyError(f"{metric!r} is not in the history; it has {sorted(logs)}")
         epochs = np.arange(1, len(logs[metric]) + 1)

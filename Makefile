@@ -1,0 +1,62 @@
+# The course's commands. The two a newcomer needs:
+#   make lab    set everything up, then open JupyterLab on the student notebooks
+#   make test   set everything up, then run the whole test suite (what CI runs)
+# Both are fast when nothing changed: the environment is rebuilt only when the pins change.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Workers for the test suite: one per core (each notebook kernel uses one thread).
+JOBS   ?= auto
+
+.PHONY: help lab instructor test setup data notebooks refresh check lint lock clean
+
+help:  ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+lab: setup  ## open JupyterLab on the student notebooks (students start here)
+	$(BIN)/python -m kerascourse.lab
+
+instructor: setup  ## open JupyterLab for instructors (formgrader, create assignment)
+	$(BIN)/python -m kerascourse.lab --instructor
+
+test: setup  ## run every test: notebooks, grading round trips, browser, lint
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup \
+	  --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests solutions
+
+setup: $(STAMP) data  ## create .venv with the pinned packages, and the data caches
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
+	  || { echo "Python 3.11 is required (found: $(PYTHON)); set PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+data: $(STAMP)  ## fill the data caches (offline from Debian's packages) and install the kernel
+	@scripts/system-packages.sh dataset-fashion-mnist bubblewrap chromium
+	@$(BIN)/python -m kerascourse
+
+notebooks: $(STAMP)  ## regenerate notebooks/ from solutions/ (never edit notebooks/ by hand)
+	$(BIN)/grader release
+
+refresh: $(STAMP)  ## re-run solution notebooks in place (reference outputs), then regenerate
+	$(BIN)/grader refresh $(LESSON)
+
+check: $(STAMP)  ## check the lessons against the authoring conventions
+	$(BIN)/grader check
+
+lint: $(STAMP)  ## ruff on code and solution notebooks
+	$(BIN)/ruff check .
+
+lock:  ## re-resolve requirements.txt from requirements.in in a scratch venv
+	rm -rf /tmp/keras-course-lock && $(PYTHON) -m venv /tmp/keras-course-lock
+	/tmp/keras-course-lock/bin/pip install --quiet -r requirements.in
+	{ echo "# Full lock of requirements.in, made by 'make lock' (pip freeze in a fresh venv). Do not edit by hand."; \
+	  /tmp/keras-course-lock/bin/pip freeze; } > requirements.txt
+
+clean:  ## remove the environment and the data caches (not the committed files)
+	rm -rf $(VENV) data/keras
