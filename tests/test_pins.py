@@ -1,0 +1,51 @@
+"""The three places that name package versions agree: requirements.in, requirements.txt, environment.yml."""
+
+from __future__ import annotations
+
+import re
+
+from kerascourse.paths import REPO_ROOT
+
+PIN = re.compile(r"^\s*(?:-\s+)?([A-Za-z0-9_.\-]+)==([^\s#]+)")
+
+
+def _pins(text: str) -> dict[str, str]:
+    pins = {}
+    for line in text.splitlines():
+        match = PIN.match(line)
+        if match:
+            pins[re.sub(r"[-_.]+", "-", match.group(1)).lower()] = match.group(2)
+    return pins
+
+
+def test_direct_pins_are_exact():
+    lines = [
+        line.split("#")[0].strip()
+        for line in (REPO_ROOT / "requirements.in").read_text().splitlines()
+    ]
+    loose = [line for line in lines if line and "==" not in line]
+    assert not loose, f"requirements.in must pin exactly (==): {loose}"
+
+
+def test_environment_yml_matches_requirements_in():
+    direct = _pins((REPO_ROOT / "requirements.in").read_text())
+    conda = _pins((REPO_ROOT / "environment.yml").read_text())
+    assert direct, "requirements.in has no pins"
+    assert conda == direct, (
+        f"environment.yml and requirements.in disagree: only in environment.yml "
+        f"{sorted(set(conda.items()) - set(direct.items()))}, only in requirements.in "
+        f"{sorted(set(direct.items()) - set(conda.items()))}"
+    )
+
+
+def test_lock_contains_every_direct_pin():
+    direct = _pins((REPO_ROOT / "requirements.in").read_text())
+    lock = _pins((REPO_ROOT / "requirements.txt").read_text())
+    wrong = {name: (version, lock.get(name)) for name, version in direct.items()
+             if lock.get(name) != version}
+    assert not wrong, f"requirements.txt disagrees with requirements.in (want, lock): {wrong}"
+
+
+def test_environment_yml_python_is_311():
+    text = (REPO_ROOT / "environment.yml").read_text()
+    assert re.search(r"^\s*-\s*python=3\.11\b", text, re.MULTILINE), "environment.yml must pin python=3.11"
