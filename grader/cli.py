@@ -3,6 +3,10 @@
     grader release [LESSON ...]   regenerate the student notebooks from solutions/
     grader refresh LESSON ...     re-run instructor notebooks in place (reference outputs), then release
     grader check [LESSON ...]     check the lesson conventions (see CONTRIBUTING.md)
+    grader collect LESSON SOURCE  import LMS submissions (instructors; see grader/instructor_cli.py)
+    grader autograde LESSON       grade all submissions in parallel, sandboxed
+    grader feedback LESSON        per-student HTML feedback without hidden tests
+    grader report [LESSON ...]    per-exercise scores (CSV) and an overview picture
 
 Every command has ``--help``.
 """
@@ -13,7 +17,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from grader import conventions, reference, release
+from grader import conventions, instructor_cli, reference, release
 from grader.nbgrader import lessons
 
 
@@ -62,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="check lessons against the authoring conventions")
     p.add_argument("lessons", nargs="*", help="lesson slugs (default: all)")
     p.set_defaults(func=cmd_check)
+
+    instructor_cli.add_commands(sub)
     return parser
 
 
