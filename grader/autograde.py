@@ -136,6 +136,8 @@ def _failure_reason(log: str) -> str:
         return "the kernel died (crash, os._exit or memory limit)"
     if "MemoryError" in log:
         return "out of memory in nbgrader (output too large?)"
+    if "CellTimeoutError" in log:
+        return "a cell timed out beyond recovery (a flood of output, or a kernel that ignored the interrupt)"
     if "Kernel didn't respond" in log:
         return "the kernel did not start"
     lines = [line for line in log.splitlines() if "Error" in line]

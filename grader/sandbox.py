@@ -27,7 +27,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kerascourse.paths import DATA_DIR, REPO_ROOT, kernel_env
+from kerascourse.paths import DATA_DIR, KERAS_HOME, REPO_ROOT, TFDS_DATA_DIR, kernel_env
 
 DEFAULT_MEMORY_BYTES = 4 * 1024**3  # TensorFlow maps ~2 GiB of address space on import
 MAX_FILE_BYTES = 512 * 1024**2
@@ -77,11 +77,27 @@ def bwrap_args(workdir: Path) -> list[str]:
         target = Path("/", link)
         if target.is_symlink():
             args += ["--symlink", str(target.readlink()), f"/{link}"]
+    for cache in (KERAS_HOME, TFDS_DATA_DIR):
+        args += _writable_over_read_only(cache)
     args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
              "--bind", str(workdir), str(workdir),
              "--ro-bind", "{connection_file}", "{connection_file}",
              "--setenv", "HOME", "/tmp", "--setenv", "MPLCONFIGDIR", "/tmp/matplotlib",
              "--chdir", str(workdir)]
+    return args
+
+
+def _writable_over_read_only(cache: Path) -> list[str]:
+    """A writable, empty ``cache`` folder showing the real cache's entries read-only.
+
+    Keras checks that ``KERAS_HOME`` is writable and otherwise looks in ``/tmp/.keras`` (and
+    downloads): it must look writable, yet no student may change the data the next one reads.
+    """
+    if not cache.is_dir():
+        return []
+    args = ["--tmpfs", str(cache)]
+    for entry in sorted(cache.iterdir()):
+        args += ["--ro-bind", str(entry), str(entry)]
     return args
 
 
@@ -104,7 +120,9 @@ def write_kernelspec(jupyter_dir: Path, argv: list[str]) -> Path:
     target = jupyter_dir / "kernels" / "python3" / "kernel.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     env = {**kernel_env(), "HOME": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib"}
+    # Jupyter interrupts a kernel by signalling the process it started, which is bwrap here and
+    # does not pass signals on; ipykernel also takes interrupts as a message, which reaches it.
     spec = {"argv": argv, "display_name": "Python 3 (Keras course, sandboxed)",
-            "language": "python", "env": env}
+            "language": "python", "env": env, "interrupt_mode": "message"}
     target.write_text(json.dumps(spec, indent=1) + "\n")
     return target
