@@ -93,8 +93,10 @@ def main() -> int:
         differ = [s for s in students if a[s] != b[s]]
         n = len(students)
         peaks = [o.peak_rss_mb for o in outcomes]
+        mistakes = {v.id for v in load_variants(args.lesson) if not v.correct}
+        wrong = sum(1 for s in students if s.split("-", 1)[1] in mistakes)
         print(f"submissions:               {n} copies of {args.lesson} "
-              f"({sum(1 for s in students if 'solution' in s)} correct, the rest one typical mistake each)")
+              f"({n - wrong} correct, {wrong} with one typical mistake)")
         print(f"cores:                     {os.cpu_count()}; workers: {args.jobs}; "
               f"sandbox: {'bubblewrap' if limits.use_bwrap else 'resource limits only'}")
         print(f"nbgrader autograde (1x1):  {one_by_one.seconds:7.1f} s  "

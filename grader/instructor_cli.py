@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
+
+from sqlalchemy.exc import SAWarning
 
 from grader.config import CELL_TIMEOUT_S, GRADING_DIR
 
@@ -45,8 +48,10 @@ def cmd_autograde(args: argparse.Namespace) -> int:
               "(no file isolation, see README)")
     limits = Limits(cell_timeout_s=args.cell_timeout, total_timeout_s=args.time_limit,
                     memory_bytes=int(args.memory_gb * 1024**3), use_bwrap=use_bwrap)
-    outcomes = autograde.autograde(args.course_dir, args.lesson, jobs=args.jobs, limits=limits,
-                                   students=args.student or None)
+    with warnings.catch_warnings():  # nbgrader's own SQLAlchemy noise on every new submission
+        warnings.simplefilter("ignore", SAWarning)
+        outcomes = autograde.autograde(args.course_dir, args.lesson, jobs=args.jobs, limits=limits,
+                                       students=args.student or None)
     print(autograde.format_outcomes(outcomes))
     print(f"status report: {Path(args.course_dir) / 'reports' / f'{args.lesson}-autograde.csv'}")
     return 0
