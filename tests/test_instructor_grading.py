@@ -90,6 +90,17 @@ def test_total_time_limit_kills_the_whole_process_group(tmp_path):
     assert result.timed_out and time.perf_counter() - start < 15
 
 
+def test_sandbox_binds_no_instructor_folder(tmp_path):
+    """Only the course environment and the job's own folder are bound; without bwrap, limits only."""
+    jailed = sandbox.kernel_argv(tmp_path, 2**30, use_bwrap=True)
+    bound = {jailed[i + 1] for i, arg in enumerate(jailed) if arg in ("--bind", "--ro-bind")}
+    root = solution_path(LESSON).parents[2]
+    assert not {str(root / "solutions"), str(root / "grading"), str(root), str(root / "tests")} & bound
+    assert str(tmp_path) in bound and "--unshare-all" in jailed
+    plain = sandbox.kernel_argv(tmp_path, 2**30, use_bwrap=False)
+    assert plain[0] == "prlimit" and "bwrap" not in plain and "--as=1073741824" in plain
+
+
 def _class_of_submissions(course: Path) -> dict[str, list[str]]:
     """Write the class into ``course/submitted``; return each student's expected notes."""
     student_nb, solution_nb = read_nb(student_path(LESSON)), read_nb(solution_path(LESSON))
