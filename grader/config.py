@@ -31,6 +31,7 @@ STDERR_NOISE_PATTERN = (
     r"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWEF] "  # TensorFlow's own C++ log lines
     r"|WARNING: All log messages before absl::InitializeLog"
     r"|.*\b\w*Warning: "  # Python warnings: path:line: UserWarning: message
+    r"|WARNING:(?:tensorflow|absl):"  # Python-side TF logging, e.g. the tf.function retracing notice
     r")"
 )
 
