@@ -1,7 +1,20 @@
-"""``python -m kerascourse.lab``: open JupyterLab for the course (``make lab``).
+"""``python -m kerascourse.lab``: open JupyterLab for the course (``make lab``, ``make instructor``).
 
-Students get the student notebooks (``notebooks/``); ``--instructor`` opens the repository root
-for authoring and grading. Extra arguments go to ``jupyter lab`` (e.g. ``--no-browser``).
+Students (the default) get the student notebooks (``notebooks/``) with nbgrader's student
+extensions only: the Validate button on every notebook and the assignment list. The instructor-only
+extensions (formgrader, course list, the "Create Assignment" cell toolbar) are switched off for
+them. ``--instructor`` opens the repository root with every nbgrader extension, and the formgrader
+reads the course's own nbgrader configuration (``grader/config.py``).
+
+Both views take their Jupyter settings from a folder of the repository, put first on
+``JUPYTER_CONFIG_PATH`` for this launch only (nothing is installed into the environment):
+
+- ``jupyter/student/``: ``labconfig/page_config.json`` (lab plugins switched off),
+  ``jupyter_server_config.json`` (server extensions switched off) and ``nbgrader_config.py``
+  (what the Validate button runs with: the course's per-cell timeout);
+- ``jupyter/instructor/``: ``nbgrader_config.py`` (the course settings for the formgrader).
+
+Extra arguments go to ``jupyter lab`` (e.g. ``--no-browser``, ``--port=8899``).
 """
 
 from __future__ import annotations
@@ -9,23 +22,61 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from kerascourse.paths import REPO_ROOT, apply_kernel_env
 
+JUPYTER_CONFIG_ROOT = REPO_ROOT / "jupyter"
+STUDENT_ROOT = REPO_ROOT / "notebooks"
 
-def lab_command(instructor: bool, extra: Sequence[str]) -> list[str]:
-    root = REPO_ROOT if instructor else REPO_ROOT / "notebooks"
-    return [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}", *extra]
+
+def config_dir(instructor: bool) -> Path:
+    """The repository folder holding the Jupyter settings of one view."""
+    return JUPYTER_CONFIG_ROOT / ("instructor" if instructor else "student")
+
+
+def lab_env(instructor: bool, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """The environment JupyterLab runs with.
+
+    - the view's settings folder first on ``JUPYTER_CONFIG_PATH`` (it wins over the environment's
+      and the user's own settings, which stay in effect for everything it does not set);
+    - the course variables (data caches, deterministic threads, quiet TensorFlow): the kernels get
+      them from their kernel spec anyway, and the server runs nbgrader's Validate itself;
+    - the environment's ``bin/`` on ``PATH``: nbgrader shells out to ``alembic`` there.
+    """
+    env = dict(environ)
+    paths = [str(config_dir(instructor))]
+    if env.get("JUPYTER_CONFIG_PATH"):
+        paths.append(env["JUPYTER_CONFIG_PATH"])
+    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(paths)
+    apply_kernel_env(env)
+    bin_dir = str(Path(sys.executable).parent)
+    env["PATH"] = os.pathsep.join([bin_dir, env.get("PATH", "")])
+    return env
+
+
+def lab_command(instructor: bool, extra: Sequence[str], root: Path | None = None) -> list[str]:
+    """The ``jupyter lab`` command line; ``root`` is the folder it serves (default: per view)."""
+    if root is None:
+        root = REPO_ROOT if instructor else STUDENT_ROOT
+    cmd = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={Path(root).resolve()}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")  # containers often run as root; Jupyter refuses it otherwise
+    return [*cmd, *extra]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m kerascourse.lab", description=__doc__)
-    parser.add_argument("--instructor", action="store_true", help="open the instructor view")
+    parser = argparse.ArgumentParser(prog="python -m kerascourse.lab", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--instructor", action="store_true",
+                        help="open the instructor view (formgrader, create assignment)")
+    parser.add_argument("--root", type=Path, default=None,
+                        help="serve this folder instead of the view's default (the browser test "
+                             "serves a scratch copy of a lesson)")
     args, extra = parser.parse_known_args(argv)
-    apply_kernel_env(os.environ)
-    cmd = lab_command(args.instructor, extra)
-    os.execv(cmd[0], cmd)
+    cmd = lab_command(args.instructor, extra, args.root)
+    os.execve(cmd[0], cmd, lab_env(args.instructor))
 
 
 if __name__ == "__main__":
