@@ -70,7 +70,10 @@ def bwrap_args(workdir: Path) -> list[str]:
     Jupyter writes the kernel's connection file wherever it likes (often a temporary file in
     ``/tmp``, which the jail replaces), so the file itself is bound in through its placeholder.
     """
-    args = ["bwrap", *_namespace_args(), "--hostname", "grader-sandbox"]
+    # The empty /tmp comes first: later mounts go on top of earlier ones, so a course checked out
+    # under /tmp (a CI clone, say) stays visible instead of being hidden by the tmpfs.
+    args = ["bwrap", *_namespace_args(), "--hostname", "grader-sandbox",
+            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for path in _read_only_paths():
         args += ["--ro-bind", str(path), str(path)]
     for link in ("bin", "lib", "lib64", "sbin"):
@@ -79,8 +82,7 @@ def bwrap_args(workdir: Path) -> list[str]:
             args += ["--symlink", str(target.readlink()), f"/{link}"]
     for cache in (KERAS_HOME, TFDS_DATA_DIR):
         args += _writable_over_read_only(cache)
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-             "--bind", str(workdir), str(workdir),
+    args += ["--bind", str(workdir), str(workdir),
              "--ro-bind", "{connection_file}", "{connection_file}",
              "--setenv", "HOME", "/tmp", "--setenv", "MPLCONFIGDIR", "/tmp/matplotlib",
              "--chdir", str(workdir)]

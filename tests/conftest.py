@@ -37,8 +37,13 @@ def read_nb(path: Path):
     return nbformat.read(path, as_version=4)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns the group into the node id
 def pytest_collection_modifyitems(items):
-    """Keep each notebook's nbval cells on one xdist worker, in order, and mark them slow."""
+    """Keep each notebook's nbval cells on one xdist worker, in order, and mark them slow.
+
+    A notebook's cells share one kernel: if xdist sent cell 3 to another worker than the set-up
+    cell, it would run in a fresh kernel and fail with NameErrors.
+    """
     for item in items:
         if item.nodeid.endswith(".ipynb") or ".ipynb::" in item.nodeid:
             path = item.nodeid.split("::")[0]
