@@ -7,7 +7,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# Workers for the test suite: one per core (each notebook kernel uses one thread).
+# Workers for the test suite: one per core (each notebook kernel uses one thread). loadfile keeps
+# each notebook's cells (one kernel) and each test module on one worker.
 JOBS   ?= auto
 
 .PHONY: help lab instructor test setup data notebooks refresh check lint lock clean
@@ -22,7 +23,7 @@ instructor: setup  ## open JupyterLab for instructors (formgrader, create assign
 	$(BIN)/python -m kerascourse.lab --instructor
 
 test: setup  ## run every test: notebooks, grading round trips, browser, lint
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup \
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile \
 	  --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests solutions
 
 setup: $(STAMP) data  ## create .venv with the pinned packages, and the data caches
