@@ -6,6 +6,7 @@ come from the same kernel environment the tests use (course kernel, one thread, 
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -18,8 +19,6 @@ from kerascourse.paths import apply_kernel_env
 
 def execute_in_place(notebook: Path) -> float:
     """Execute ``notebook`` top to bottom, save it with its outputs, return the seconds taken."""
-    import os
-
     apply_kernel_env(os.environ)
     nb = nbformat.read(notebook, as_version=4)
     client = NotebookClient(

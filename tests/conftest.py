@@ -16,6 +16,7 @@ import nbformat
 import pytest
 
 from grader.nbgrader import lessons
+from grader.reference import solution_notebook
 from kerascourse.paths import REPO_ROOT, apply_kernel_env
 
 apply_kernel_env(os.environ)
@@ -25,8 +26,7 @@ LESSONS = lessons()
 _timings: dict[str, float] = defaultdict(float)
 
 
-def solution_path(lesson: str) -> Path:
-    return REPO_ROOT / "solutions" / lesson / f"{lesson}.ipynb"
+solution_path = solution_notebook  # one definition of where a lesson's instructor notebook lives
 
 
 def student_path(lesson: str) -> Path:
