@@ -7,8 +7,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# Workers for the test suite: one per core (each notebook kernel uses one thread). loadfile keeps
-# each notebook's cells (one kernel) and each test module on one worker.
+# Workers for the test suite: one per core (each notebook kernel uses one thread). loadscope keeps
+# each notebook's cells (one kernel) and each test module or class on one worker, so the grading
+# round trips (one class per lesson) spread over the workers.
 JOBS   ?= auto
 
 .PHONY: help lab instructor test setup data notebooks refresh check lint lock clean
@@ -22,9 +23,12 @@ lab: setup  ## open JupyterLab on the student notebooks (students start here)
 instructor: setup  ## open JupyterLab for instructors (formgrader, create assignment)
 	$(BIN)/python -m kerascourse.lab --instructor
 
+.PHONY: hub
+hub: setup  ## run JupyterHub for a class here (root): demo accounts, nbgrader exchange, proxy
+	$(BIN)/python -m hub demo $(HUB_ARGS)
+
 test: setup  ## run every test: notebooks, grading round trips, browser, lint
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile \
-	  --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests solutions
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope --nbval tests solutions
 
 setup: $(STAMP) data  ## create .venv with the pinned packages, and the data caches
 

@@ -1,13 +1,19 @@
-"""Benchmark: ``nbgrader autograde`` one by one versus ``grader autograde --jobs N``, same class.
+"""Benchmark: the course's grader on one class, three ways, in one run.
 
-    .venv/bin/python benchmarks/autograde.py --copies 16 --jobs 2
+    .venv/bin/python benchmarks/autograde.py --copies 32 --jobs 2 --dask-workers 2
 
-Builds COPIES submissions of a lesson (the solution and each typical mistake from
-``tests/mistakes/``, in turn), releases the lesson once into a gradebook, copies that course folder
-twice and grades one copy with a single ``nbgrader autograde`` (which grades them one after
-another) and the other with the course's parallel, sandboxed grader. Prints both wall times, their
-ratio, the cost per submission, peak memory (whole process tree: nbgrader plus kernel) and whether
-every cell's score is the same in both gradebooks.
+Builds COPIES submissions of a lesson (the solution, each typical mistake and each correct
+variant from ``tests/mistakes/``, in turn), releases the lesson once into a gradebook, copies that
+course folder and grades each copy:
+
+1. ``grader autograde --jobs N`` on this machine, with the guard (what instructors run);
+2. the same without the guard (sandbox unchanged): the difference is the cost of the defence
+   against tampering (the nonce line, the checks around each test cell, the snapshot);
+3. ``grader autograde --scheduler`` on a Dask cluster of W single-threaded workers started here.
+
+Prints wall times, cost per submission, peak memory (whole process tree: nbgrader plus kernel),
+and whether every cell's score is the same in all gradebooks. Figures, not assertions: timings
+depend on the machine and on what else runs on it.
 """
 
 from __future__ import annotations
@@ -24,16 +30,19 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from test_distributed_grading import Cluster  # noqa: E402
+from variants import build_submission, load_variants  # noqa: E402
 
 from grader import sandbox  # noqa: E402
 from grader.autograde import autograde  # noqa: E402
-from grader.config import nbgrader_cli_args, nbgrader_settings  # noqa: E402
-from grader.gradebook_merge import db_url  # noqa: E402
-from grader.grading_job import Limits, run_limited  # noqa: E402
-from grader.nbgrader import run_nbgrader, subprocess_env  # noqa: E402
-from grader.submissions import build_submission, load_variants  # noqa: E402
-from kerascourse.paths import REPO_ROOT  # noqa: E402
+from grader.config import nbgrader_settings  # noqa: E402
+from grader.dask_runner import dask_runner  # noqa: E402
+from grader.gradebook import db_url  # noqa: E402
+from grader.limits import COURSE_LIMITS  # noqa: E402
+from grader.run_nbgrader import run_nbgrader  # noqa: E402
 
 
 def build_class(course: Path, lesson: str, copies: int) -> list[str]:
@@ -41,7 +50,7 @@ def build_class(course: Path, lesson: str, copies: int) -> list[str]:
     settings = nbgrader_settings(course, release=course / "release")
     run_nbgrader("generate_assignment", [lesson, "--force"], settings)
     student_nb = nbformat.read(course / "release" / lesson / f"{lesson}.ipynb", as_version=4)
-    solution_nb = nbformat.read(REPO_ROOT / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
+    solution_nb = nbformat.read(ROOT / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
     kinds = [("solution", None), *[(v.id, v) for v in load_variants(lesson)]]
     students = []
     for i in range(copies):
@@ -64,54 +73,53 @@ def scores(course: Path, lesson: str, students: list[str]) -> dict[str, dict[str
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lesson", default="01-sequential-models")
-    parser.add_argument("--copies", type=int, default=16)
+    parser.add_argument("--copies", type=int, default=32)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--dask-workers", type=int, default=2, help="0: skip the cluster run")
+    parser.add_argument("--no-guard-run", action="store_true", help="skip the run without the guard")
     args = parser.parse_args()
 
+    limits = COURSE_LIMITS.replace(use_bwrap=sandbox.bwrap_works())
     with tempfile.TemporaryDirectory(prefix="grader-benchmark-") as tmp:
         base = Path(tmp) / "base"
         base.mkdir()
         students = build_class(base, args.lesson, args.copies)
-        serial, parallel = Path(tmp) / "serial", Path(tmp) / "parallel"
-        shutil.copytree(base, serial)
-        shutil.copytree(base, parallel)
+        runs: dict[str, tuple[float, list]] = {}
 
-        settings = nbgrader_settings(serial, release=serial / "release")
-        cmd = [sys.executable, "-m", "nbgrader", "autograde", args.lesson, "--create", "--force",
-               *nbgrader_cli_args(settings)]
-        one_by_one = run_limited(cmd, cwd=serial, env=subprocess_env(), timeout_s=7200)
-        if one_by_one.returncode != 0:
-            print(one_by_one.log[-3000:])
-            return 1
+        def run(label: str, **kw) -> None:
+            course = Path(tmp) / label.split()[0]
+            shutil.copytree(base, course)
+            start = time.perf_counter()
+            outcomes = autograde(course, args.lesson, limits=limits, progress=False, **kw)
+            runs[label] = (time.perf_counter() - start, outcomes, scores(course, args.lesson, students))
 
-        start = time.perf_counter()
-        limits = Limits(use_bwrap=sandbox.bwrap_works())
-        outcomes = autograde(parallel, args.lesson, jobs=args.jobs, limits=limits)
-        parallel_s = time.perf_counter() - start
+        run(f"local -j {args.jobs}, guard on", jobs=args.jobs)
+        if not args.no_guard_run:
+            run(f"unguarded -j {args.jobs}, guard off", jobs=args.jobs, guard=False)
+        if args.dask_workers:
+            with Cluster(Path(tmp), workers=args.dask_workers) as cluster:
+                run(f"dask {args.dask_workers} workers, guard on", runner=dask_runner(cluster.address))
 
-        a, b = scores(serial, args.lesson, students), scores(parallel, args.lesson, students)
-        differ = [s for s in students if a[s] != b[s]]
         n = len(students)
-        peaks = [o.peak_rss_mb for o in outcomes]
         mistakes = {v.id for v in load_variants(args.lesson) if not v.correct}
         wrong = sum(1 for s in students if s.split("-", 1)[1] in mistakes)
-        print(f"submissions:               {n} copies of {args.lesson} "
+        print(f"submissions: {n} copies of {args.lesson} "
               f"({n - wrong} correct, {wrong} with one typical mistake)")
-        print(f"cores:                     {os.cpu_count()}; workers: {args.jobs}; "
-              f"sandbox: {'bubblewrap' if limits.use_bwrap else 'resource limits only'}")
-        print(f"nbgrader autograde (1x1):  {one_by_one.seconds:7.1f} s  "
-              f"({one_by_one.seconds / n:5.1f} s per submission)")
-        print(f"grader autograde -j {args.jobs}:    {parallel_s:7.1f} s  "
-              f"({parallel_s / n:5.1f} s per submission of wall time; "
-              f"{statistics.mean(o.seconds for o in outcomes):5.1f} s each in its worker)")
-        print(f"speed-up:                  {one_by_one.seconds / parallel_s:7.2f}x")
-        print(f"peak memory, nbgrader 1x1: {one_by_one.peak_rss_bytes / 2**20:7.0f} MiB (nbgrader + kernel)")
-        print(f"peak memory per worker:    {statistics.mean(peaks):7.0f} MiB mean, {max(peaks):.0f} MiB max "
-              "(nbgrader + sandboxed kernel)")
-        print(f"statuses:                  {sorted({o.status for o in outcomes})}")
-        print(f"scores identical:          {'yes' if not differ else 'NO: ' + ', '.join(differ)}"
-              f" ({n} submissions, {len(next(iter(a.values())))} graded cells each)")
-        return 0 if not differ else 1
+        jail = "bubblewrap" if limits.use_bwrap else "resource limits only"
+        print(f"cores: {os.cpu_count()}; sandbox: {jail}")
+        reference = next(iter(runs.values()))[2]
+        for label, (seconds, outcomes, got) in runs.items():
+            peaks = [o.peak_rss_mb for o in outcomes if o.peak_rss_mb]
+            inside = statistics.mean(o.seconds for o in outcomes if o.seconds)
+            print(f"{label:<28} {seconds:7.1f} s  ({seconds / n:5.1f} s per submission of wall time; "
+                  f"{inside:5.1f} s each in its worker; peak {max(peaks, default=0):.0f} MiB; "
+                  f"statuses {sorted({o.line for o in outcomes})}; "
+                  f"scores {'identical' if got == reference else 'DIFFERENT'})")
+        labels = list(runs)
+        if not args.no_guard_run:
+            guarded, unguarded = runs[labels[0]][0], runs[labels[1]][0]
+            print(f"cost of the guard: {100 * (guarded / unguarded - 1):+.1f}% of the grading time")
+        return 0 if all(r[2] == reference for r in runs.values()) else 1
 
 
 if __name__ == "__main__":

@@ -21,8 +21,8 @@ from nbclient import NotebookClient
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from grader.config import CELL_TIMEOUT_S  # noqa: E402
-from grader.nbgrader import lessons  # noqa: E402
 from grader.reference import solution_notebook  # noqa: E402
+from grader.run_nbgrader import lessons  # noqa: E402
 from kerascourse.paths import apply_kernel_env  # noqa: E402
 
 TARGET_S = {"09": 60.0}  # every other lesson: 30 s

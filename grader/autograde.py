@@ -1,30 +1,55 @@
-"""``grader autograde LESSON --jobs N``: every submission of a lesson, graded in parallel, isolated.
+"""``grader autograde LESSON``: every submission of a lesson, graded in parallel, isolated.
 
 nbgrader grades submissions one after another in one process, and one bad notebook stops it.
-Here every submission is its own job (:mod:`grader.grading_job`): N jobs run at once (a thread
-each waits on its own ``nbgrader autograde`` subprocess and sandboxed kernel), and the parent merges
-finished jobs into the main gradebook one at a time. Whatever a submission does, it ends as one
-status line in ``reports/LESSON-autograde.csv``; everyone else is graded.
+Here the run is a story in four steps, and whatever one submission does, it ends as one status
+line in ``reports/LESSON-autograde.csv`` while everyone else is graded:
+
+1. **back up** the gradebook and release the lesson into it if needed;
+2. **pre-check** each student's folder in the parent (:mod:`grader.precheck`): only clean copies
+   of the lesson's notebooks go on;
+3. **run** each submission as a :class:`grader.job.Job`: ``--jobs`` at once on this machine, or
+   on a Dask cluster (``--scheduler``); each nbgrader starts its kernel in the sandbox, and the
+   guard checks every test cell;
+4. **merge** finished jobs into the course gradebook one at a time (:mod:`grader.gradebook`),
+   with the guard's findings: a test cell around which the kernel was tampered with scores 0.
+
+A failure of the grader itself (not of a student's code) is that student's status line too; the
+CSV is written in every case.
 """
 
 from __future__ import annotations
 
 import csv
+import enum
 import os
 import shutil
+import traceback
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from tqdm import tqdm
 
-from grader import sandbox
-from grader.config import nbgrader_settings
-from grader.gradebook_merge import db_url, locked_sources, make_template, merge_job, zero_ungraded
-from grader.grading_job import JobResult, Limits, prepare_job, run_job
-from grader.nbgrader import run_nbgrader
-from grader.submission_checks import Precheck, check_folder, execution_notes
+from grader import gradebook
+from grader.config import SOLUTIONS_DIR, nbgrader_settings
+from grader.job import Job, JobOutput, JobResult
+from grader.limits import COURSE_LIMITS, Limits
+from grader.precheck import SAFE_NAME, Precheck, check_folder, execution_notes
+from grader.run_nbgrader import run_nbgrader
+
+
+class Status(enum.Enum):
+    """How one submission ended (the first column of its status line)."""
+
+    GRADED = "graded"
+    TAMPERING = "tampering suspected"
+    NOT_GRADABLE = "not gradable"
+    TIME_LIMIT = "total time limit exceeded"
+    FAILED = "grading failed"
+    INTERNAL_ERROR = "internal error"
 
 
 @dataclass
@@ -32,105 +57,191 @@ class Outcome:
     """One student's line in the autograde report."""
 
     student: str
-    status: str
+    status: Status
+    reason: str = ""
     score: float = 0.0
     max_score: float = 0.0
     seconds: float = 0.0
     peak_rss_mb: float = 0.0
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def line(self) -> str:
+        """The status as the report prints it, e.g. ``not gradable: empty file``."""
+        return f"{self.status.value}: {self.reason}" if self.reason else self.status.value
 
-def ensure_assignment(course_root: Path, lesson: str) -> None:
-    """Release the lesson into the main gradebook if the instructor has not yet.
+
+def ensure_assignment(course_root: Path, lesson: str, source: Path = SOLUTIONS_DIR) -> None:
+    """Release the lesson into the course gradebook if the instructor has not yet.
 
     The release folder is a scratch one inside the course folder: ``notebooks/`` stays untouched.
     """
     if (course_root / "gradebook.db").exists():
         try:
-            with Gradebook(db_url(course_root)) as gb:
+            with Gradebook(gradebook.db_url(course_root)) as gb:
                 if gb.find_assignment(lesson).notebooks:
                     return
         except MissingEntry:
             pass
-    settings = nbgrader_settings(course_root, release=course_root / ".grader" / "release")
+    settings = nbgrader_settings(course_root, source=source, release=course_root / ".grader" / "release")
     run_nbgrader("generate_assignment", [lesson, "--force"], settings)
 
 
-def submitted_students(course_root: Path, lesson: str) -> list[str]:
+def submitted_students(course_root: Path, lesson: str) -> tuple[list[str], list[str]]:
+    """Students with a submitted folder for the lesson, and names that cannot be used (reported)."""
     submitted = course_root / "submitted"
     if not submitted.is_dir():
-        return []
-    return sorted(p.name for p in submitted.iterdir() if (p / lesson).is_dir())
+        return [], []
+    good, bad = [], []
+    for entry in sorted(submitted.iterdir()):
+        if not (entry / lesson).is_dir():
+            continue
+        (good if SAFE_NAME.match(entry.name) and not entry.is_symlink() else bad).append(entry.name)
+    return good, bad
+
+
+# A runner takes the prepared jobs and yields (job, result) as each one finishes.
+Runner = Callable[[list[Job], Limits], Iterator[tuple[Job, JobResult | BaseException]]]
+
+
+def local_runner(jobs: int) -> Runner:
+    """Run ``jobs`` submissions at a time on this machine (a thread waits on each nbgrader)."""
+    def run(prepared: list[Job], limits: Limits):
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(job.run, limits): job for job in prepared}
+            for future in as_completed(futures):
+                error = future.exception()
+                yield futures[future], error if error is not None else future.result()
+    return run
 
 
 def autograde(course_root: Path, lesson: str, *, jobs: int | None = None, limits: Limits | None = None,
-              students: list[str] | None = None, progress: bool = True) -> list[Outcome]:
-    """Grade every submitted folder of ``lesson``; return one outcome per student."""
+              students: list[str] | None = None, progress: bool = True,
+              runner: Runner | None = None, source: Path = SOLUTIONS_DIR,
+              guard: bool = True) -> list[Outcome]:
+    """Grade every submitted folder of ``lesson``; return one outcome per student.
+
+    ``source`` is where the lesson's instructor version lives (the tests grade a small fixture);
+    ``guard=False`` only serves the benchmark that measures what the guard costs.
+    """
     course_root = Path(course_root).resolve()
     course_root.mkdir(parents=True, exist_ok=True)
-    limits = limits or Limits(use_bwrap=sandbox.bwrap_works())
-    jobs = jobs or os.cpu_count() or 1
-    ensure_assignment(course_root, lesson)
-    scratch = course_root / ".grader" / "jobs" / lesson
-    shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir(parents=True)
-    template = scratch / "template.db"
-    make_template(course_root / "gradebook.db", template, lesson)
-    expected = locked_sources(db_url(course_root), lesson)
-
+    limits = limits or COURSE_LIMITS
+    runner = runner or local_runner(jobs or os.cpu_count() or 1)
     outcomes: dict[str, Outcome] = {}
-    checks: dict[str, Precheck] = {}
-    runnable = []
-    for student in students or submitted_students(course_root, lesson):
-        folder = course_root / "submitted" / student / lesson
-        check = check_folder(folder, expected)
-        checks[student] = check
-        if check.gradable:
-            prepare_job(scratch / student, template, folder, student, lesson, check.renames)
-            runnable.append(student)
-        else:
-            outcomes[student] = Outcome(student, check.status, notes=check.notes)
-
-    with Gradebook(db_url(course_root)) as main:
-        for outcome in outcomes.values():
-            zero_ungraded(main, lesson, outcome.student, everything=True)
-        bar = tqdm(total=len(runnable), desc=f"autograde {lesson}", unit="submission",
-                   disable=not progress)
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(run_job, scratch / s, s, lesson, limits) for s in runnable]
-            for future in as_completed(futures):
-                result = future.result()
-                outcomes[result.student] = _merge(main, course_root, lesson, result,
-                                                  checks[result.student])
-                bar.update()
-        bar.close()
-        for outcome in outcomes.values():
-            outcome.score, outcome.max_score = _totals(main, lesson, outcome.student)
-    ordered = [outcomes[s] for s in sorted(outcomes)]
-    write_status_report(course_root / "reports" / f"{lesson}-autograde.csv", ordered)
-    if not os.environ.get("GRADER_KEEP_SCRATCH"):
+    scratch = course_root / ".grader" / "jobs" / lesson
+    try:
+        gradebook.backup(course_root)
+        ensure_assignment(course_root, lesson, source)
         shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir(parents=True)
+        template = scratch / "template.db"
+        gradebook.make_template(course_root / "gradebook.db", template, lesson)
+        url = gradebook.db_url(course_root)
+        expected = gradebook.locked_sources(url, lesson)
+        everyone, unusable = submitted_students(course_root, lesson)
+        unusable_shown = {name.encode("utf-8", "replace").decode("utf-8", "replace") for name in unusable}
+        for shown in unusable_shown:
+            outcomes[shown] = Outcome(shown, Status.NOT_GRADABLE, "unusable student folder name")
+        checks: dict[str, Precheck] = {}
+        prepared: list[Job] = []
+        for student in students or everyone:
+            try:
+                check = check_folder(course_root / "submitted" / student / lesson, expected,
+                                     limits.notebook_bytes)
+                checks[student] = check
+                if not check.gradable:
+                    outcomes[student] = Outcome(student, Status.NOT_GRADABLE, check.problem,
+                                                notes=check.notes)
+                    continue
+                job = Job(scratch / student, student, lesson, source, guard)
+                job.prepare(template, check)
+                prepared.append(job)
+            except Exception as err:
+                outcomes[student] = _internal_error(student, "pre-check", err)
+        with Gradebook(url) as main:
+            for student, outcome in outcomes.items():
+                if student not in unusable_shown:
+                    _zero_everywhere(main, lesson, outcome)
+            bar = tqdm(total=len(prepared), desc=f"autograde {lesson}", unit="submission",
+                       disable=not progress)
+            for job, result in runner(prepared, limits):
+                try:
+                    if isinstance(result, BaseException):
+                        raise result
+                    output = job.results(list(expected), result, limits)
+                    outcomes[job.student] = merge(main, course_root, lesson, job, output,
+                                                  checks[job.student])
+                except Exception as err:
+                    outcomes[job.student] = _internal_error(job.student, "merge", err)
+                    _zero_everywhere(main, lesson, outcomes[job.student])
+                bar.update()
+            bar.close()
+            for outcome in outcomes.values():
+                try:
+                    outcome.score, outcome.max_score = gradebook.totals(main, lesson, outcome.student)
+                except Exception:
+                    pass
+    finally:
+        ordered = [outcomes[s] for s in sorted(outcomes)]
+        write_status_report(course_root / "reports" / f"{lesson}-autograde.csv", ordered)
+        if not os.environ.get("GRADER_KEEP_SCRATCH"):
+            shutil.rmtree(scratch, ignore_errors=True)
     return ordered
 
 
-def _merge(main: Gradebook, course_root: Path, lesson: str, result: JobResult, check: Precheck) -> Outcome:
-    """Turn a finished job into gradebook rows and a status; never raises for a student's doing."""
-    outcome = Outcome(result.student, "graded", seconds=result.seconds,
+def _internal_error(student: str, step: str, err: BaseException) -> Outcome:
+    last = traceback.format_exception_only(type(err), err)[-1].strip()[:300]
+    return Outcome(student, Status.INTERNAL_ERROR, f"the grader failed in its {step} ({last})")
+
+
+def _zero_everywhere(main: Gradebook, lesson: str, outcome: Outcome) -> None:
+    try:
+        gradebook.score_zero_everywhere(main, lesson, outcome.student)
+    except Exception as err:  # a name nbgrader refuses, say: the status line still stands
+        outcome.notes.append(f"could not record zeros ({type(err).__name__})")
+
+
+def merge(main: Gradebook, course_root: Path, lesson: str, job: Job, output: JobOutput,
+          check: Precheck) -> Outcome:
+    """Turn a finished job into gradebook rows, an autograded folder and a status line."""
+    result = output.result
+    outcome = Outcome(job.student, Status.GRADED, seconds=result.seconds,
                       peak_rss_mb=result.peak_rss_bytes / 2**20, notes=list(check.notes))
     if result.timed_out:
-        outcome.status = "total time limit exceeded: scored 0"
+        outcome.status = Status.TIME_LIMIT
     elif result.returncode != 0:
-        outcome.status = f"grading failed: {_failure_reason(result.log)}: scored 0"
-    if outcome.status != "graded":
-        zero_ungraded(main, lesson, result.student, everything=True)
+        outcome.status, outcome.reason = Status.FAILED, failure_reason(result.log)
+    if outcome.status is not Status.GRADED:
+        _zero_everywhere(main, lesson, outcome)
         return outcome
-    merge_job(main, result.job_root, course_root, lesson, result.student)
-    zero_ungraded(main, lesson, result.student, everything=False)
-    outcome.notes += execution_notes(course_root / "autograded" / result.student / lesson)
+    gradebook.merge_grades(main, gradebook.db_url(job.root), lesson, job.student)
+    gradebook.score_zero_unscored(main, lesson, job.student)
+    tampered: set[str] = set()
+    for notebook, found in output.evidence.items():
+        for cell, messages in found.get("findings", {}).items():
+            for message in messages:
+                if message.startswith("tampering: "):
+                    tampered.add(cell)
+                outcome.notes.append(f"{notebook} {cell}: {message.removeprefix('tampering: ')}")
+        if found.get("kernel_died"):
+            outcome.notes.append(f"{notebook}: {found['kernel_died']}")
+    if tampered:
+        gradebook.zero_cells(main, lesson, job.student, tampered)
+        outcome.status = Status.TAMPERING
+        outcome.reason = f"{', '.join(sorted(tampered))} scored 0"
+    target = course_root / "autograded" / job.student / lesson
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    for name, nb in output.notebooks.items():
+        nbformat.write(nb, target / f"{name}.ipynb")
+        outcome.notes += execution_notes(nb)
+    outcome.notes += output.problems
     return outcome
 
 
-def _failure_reason(log: str) -> str:
+def failure_reason(log: str) -> str:
     """The one line an instructor needs from nbgrader's traceback."""
     if "DeadKernelError" in log or "Kernel died" in log:
         return "the kernel died (crash, os._exit or memory limit)"
@@ -144,21 +255,13 @@ def _failure_reason(log: str) -> str:
     return lines[-1].strip()[:200] if lines else "nbgrader exited with an error"
 
 
-def _totals(main: Gradebook, lesson: str, student: str) -> tuple[float, float]:
-    try:
-        submission = main.find_submission(lesson, student)
-    except MissingEntry:
-        return 0.0, 0.0
-    return float(submission.score), float(submission.max_score)
-
-
 def write_status_report(path: Path, outcomes: list[Outcome]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["student", "status", "score", "max_score", "seconds", "peak_rss_mb", "notes"])
         for o in outcomes:
-            writer.writerow([o.student, o.status, o.score, o.max_score, round(o.seconds, 1),
+            writer.writerow([o.student, o.line, o.score, o.max_score, round(o.seconds, 1),
                              round(o.peak_rss_mb), "; ".join(o.notes)])
 
 
@@ -168,5 +271,5 @@ def format_outcomes(outcomes: list[Outcome]) -> str:
     lines = [f"{'student':<{width}}  score     status"]
     for o in outcomes:
         notes = f" ({'; '.join(o.notes)})" if o.notes else ""
-        lines.append(f"{o.student:<{width}}  {o.score:>4g}/{o.max_score:<4g} {o.status}{notes}")
+        lines.append(f"{o.student:<{width}}  {o.score:>4g}/{o.max_score:<4g} {o.line}{notes}")
     return "\n".join(lines)

@@ -3,15 +3,23 @@
 An LMS hands over one folder or zip with every student's files side by side, the student's
 identity in the file name (Canvas: ``doejane_LATE_12345_67890_01-sequential-models-1.ipynb``).
 This sorts them into nbgrader's ``submitted/<student>/<lesson>/`` layout, with a ``timestamp.txt``
-nbgrader uses for late penalties, and reports late, duplicate and unrecognised files. Every
-original file is first kept byte for byte under ``originals/``; the submitted copies are the same
-bytes (nothing is parsed or re-serialised here; broken notebooks are autograde's business).
+nbgrader uses for late penalties, and reports late, duplicate, ignored and unrecognised files.
+Every original is first kept byte for byte under ``originals/`` (the export as it came, and each
+member under a safe name); the submitted copies are the same bytes (nothing is parsed here;
+broken notebooks are autograde's business).
+
+Only notebooks are imported: a ``.py`` file beside a notebook could shadow a module the kernel
+imports, and no lesson reads files students upload. Names come from the export, which anyone
+can craft: a member path with ``..``, an absolute path or a link never becomes a path here, and a
+student id must be a plain name.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import stat
 import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,6 +31,9 @@ from grader.config import SOLUTIONS_DIR
 # (Canvas appends -1, -2 ... to a resubmitted file). Matched against the path inside the export.
 DEFAULT_PATTERN = r"^(?:.*/)?(?P<student>[^_/]+)_(?:(?P<late>LATE)_)?(?:\d+_)*(?P<file>[^/]+)$"
 _LMS_COPY_SUFFIX = re.compile(r"(?:-\d+| ?\(\d+\))(?=\.[^.]+$)")
+STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+MAX_FILE_BYTES = 50 * 1024**2  # a notebook larger than this is kept in originals/ only
+MAX_EXPORT_BYTES = 4 * 1024**3
 
 
 @dataclass
@@ -34,7 +45,7 @@ class CollectedFile:
     file: str | None  # the name it gets in submitted/<student>/<lesson>/
     timestamp: datetime
     late: bool = False
-    status: str = "imported"  # imported | duplicate (ignored) | unmatched
+    status: str = "imported"  # imported | duplicate (ignored) | ignored (...) | unmatched
     data: bytes = field(default=b"", repr=False)
 
 
@@ -42,39 +53,69 @@ def lesson_notebooks(lesson: str, solutions: Path = SOLUTIONS_DIR) -> list[str]:
     return sorted(p.name for p in (solutions / lesson).glob("*.ipynb"))
 
 
-def read_export(source: Path) -> list[tuple[str, bytes, datetime]]:
-    """Every file of a folder or zip: (path inside, bytes, modification time in UTC)."""
-    files = []
+def read_export(source: Path) -> list[tuple[str, bytes | None, datetime]]:
+    """Every file of a folder or zip: (path inside, bytes, modification time in UTC).
+
+    Links and special files are skipped (they are not submissions); a member larger than
+    :data:`MAX_FILE_BYTES` is listed with ``None`` instead of its bytes (never read whole).
+    """
+    files: list[tuple[str, bytes | None, datetime]] = []
     if zipfile.is_zipfile(source):
         with zipfile.ZipFile(source) as zf:
+            total = 0
             for info in zf.infolist():
-                if not info.is_dir():
-                    stamp = datetime(*info.date_time, tzinfo=UTC)
-                    files.append((info.filename, zf.read(info), stamp))
+                mode = info.external_attr >> 16
+                if info.is_dir() or stat.S_IFMT(mode) not in (0, stat.S_IFREG):  # links, devices
+                    continue
+                stamp = datetime(*info.date_time, tzinfo=UTC)
+                total += info.file_size
+                big = info.file_size > MAX_FILE_BYTES or total > MAX_EXPORT_BYTES
+                files.append((info.filename, None if big else zf.read(info)[:MAX_FILE_BYTES + 1], stamp))
     else:
-        for path in sorted(p for p in source.rglob("*") if p.is_file()):
-            stamp = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
-            files.append((path.relative_to(source).as_posix(), path.read_bytes(), stamp))
+        for folder, dirs, names in os.walk(source):  # never follows links
+            dirs.sort()
+            for name in sorted(names):
+                path = Path(folder, name)
+                info = path.lstat()
+                if not stat.S_ISREG(info.st_mode):
+                    continue
+                stamp = datetime.fromtimestamp(info.st_mtime, tz=UTC)
+                data = path.read_bytes() if info.st_size <= MAX_FILE_BYTES else None
+                files.append((path.relative_to(source).as_posix(), data, stamp))
     return files
 
 
-def classify(files: list[tuple[str, bytes, datetime]], notebooks: list[str], pattern: str,
+def safe_relpath(path: str, index: int) -> PurePosixPath:
+    """A relative path made only of plain name parts (no ``..``, no root, no odd characters)."""
+    parts = [re.sub(r"[^A-Za-z0-9._ ()+-]", "_", p) for p in re.split(r"[/\\]+", path)
+             if p not in ("", ".", "..")]
+    parts = [p for p in parts if p.strip(".")]
+    return PurePosixPath(*parts) if parts else PurePosixPath(f"member-{index}")
+
+
+def classify(files: list[tuple[str, bytes | None, datetime]], notebooks: list[str], pattern: str,
              deadline: datetime | None) -> list[CollectedFile]:
     """Match names, mark late files and keep only the newest of duplicates per student and file."""
     regex = re.compile(pattern)
     collected = []
     for path, data, stamp in files:
         match = regex.match(path)
-        if not match or not match.groupdict().get("student"):
-            collected.append(CollectedFile(path, None, None, stamp, status="unmatched", data=data))
+        student = match.groupdict().get("student") if match else None
+        if not student or not STUDENT_ID.match(student):
+            collected.append(CollectedFile(path, None, None, stamp, status="unmatched", data=data or b""))
             continue
         groups = match.groupdict()
-        name = groups.get("file") or PurePosixPath(path).name
+        name = PurePosixPath((groups.get("file") or path).replace("\\", "/")).name
         plain = _LMS_COPY_SUFFIX.sub("", name)
         if name not in notebooks and plain in notebooks:
             name = plain
         late = bool(groups.get("late")) or (deadline is not None and stamp > deadline)
-        collected.append(CollectedFile(path, groups["student"], name, stamp, late, data=data))
+        item = CollectedFile(path, student, name, stamp, late, data=data or b"")
+        if not name.endswith(".ipynb") or not re.match(r"^[A-Za-z0-9][A-Za-z0-9._ ()+-]*$", name):
+            item.status = "ignored (only notebooks are collected)"
+        elif data is None:
+            item.status = "ignored (too large)"
+        collected.append(item)
     newest: dict[tuple[str, str], CollectedFile] = {}
     for item in collected:
         if item.status != "imported":
@@ -101,10 +142,13 @@ def collect(source: Path, course_root: Path, lesson: str, *, pattern: str = DEFA
     if source.is_file():
         shutil.copy2(source, originals / source.name)
     files = read_export(source)
-    for path, data, _ in files:
-        target = originals / "files" / path
+    for index, (path, data, _) in enumerate(files):
+        if data is None:
+            continue  # too large to read: it stays in the export copied above
+        target = originals / "files" / safe_relpath(path, index)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        if not target.exists():
+            target.write_bytes(data)
     collected = classify(files, notebooks, pattern, deadline)
     latest: dict[str, datetime] = {}
     for item in collected:
@@ -137,6 +181,10 @@ def format_report(collected: list[CollectedFile], notebooks: list[str]) -> str:
         if missing:
             flags.append(f"missing: {', '.join(missing)}")
         lines.append(f"{student}: {', '.join(imported)}" + (f"  [{'; '.join(flags)}]" if flags else ""))
+        ignored = [f"{c.path} ({c.status.removeprefix('ignored (').rstrip(')')})" for c in mine
+                   if c.status.startswith("ignored")]
+        if ignored:
+            lines.append(f"  ignored (kept in originals only): {', '.join(ignored)}")
     for c in collected:
         if c.status == "unmatched":
             lines.append(f"unmatched (kept in originals only): {c.path}")

@@ -1,9 +1,11 @@
 """The course's nbgrader configuration, in one place.
 
-nbgrader reads it three ways, all from :func:`nbgrader_settings`:
-``grader/nbgrader_config.py`` (instructors running ``nbgrader`` or the formgrader by hand),
-:func:`nbgrader_cli_args` (the course's commands and tests, which run nbgrader as a subprocess),
-and the tests' scratch course folders.
+nbgrader reads it three ways, all from :func:`nbgrader_settings`: ``jupyter/instructor/`` and
+``jupyter/student/`` (the formgrader and the Validate button), :func:`nbgrader_cli_args` (the
+course's commands and tests, which run nbgrader as a subprocess), and the tests' scratch course
+folders. The settings put the course's preprocessors (``grader/preprocessors/``) into nbgrader's
+autograde and feedback pipelines, so every path that grades or writes feedback, by command or by
+button, runs the same sandboxed, guarded steps.
 """
 
 from __future__ import annotations
@@ -11,16 +13,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import nbgrader
+
+from grader.limits import COURSE_LIMITS, Limits, limits_to_json
 from kerascourse.paths import REPO_ROOT
 
 COURSE_ID = "keras-course"
 SOLUTIONS_DIR = REPO_ROOT / "solutions"
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 GRADING_DIR = REPO_ROOT / "grading"  # the instructor's working course folder (git-ignored)
-
-# Per-cell limit. Lessons train small models for a few seconds; the limit only has to stop a
-# runaway cell (nbgrader's default of 30 s is too tight for a training cell on a busy machine).
-CELL_TIMEOUT_S = 120
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+_NBGRADER_TEMPLATES = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
 
 # nbgrader scores a test cell 0 if it wrote anything to stderr, even when every assertion passed.
 # TensorFlow's C++ logs and Python warnings from Keras are stderr noise, not a student's error
@@ -35,35 +38,84 @@ STDERR_NOISE_PATTERN = (
     r")"
 )
 
+AUTOGRADE_PIPELINE = [
+    "grader.preprocessors.GuardedExecute",  # instead of nbgrader's Execute
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+FEEDBACK_PIPELINE = [
+    "grader.preprocessors.StripHiddenTests",
+    "nbgrader.preprocessors.ClearOutput",
+    "grader.preprocessors.FeedbackExecute",
+    "nbgrader.preprocessors.GetGrades",
+    "grader.preprocessors.SafeFeedback",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
+CELL_TIMEOUT_S = COURSE_LIMITS.cell_timeout_s  # what the Validate button and nbval allow per cell
+
 
 def nbgrader_settings(
     course_root: Path = GRADING_DIR,
     *,
     source: Path = SOLUTIONS_DIR,
     release: Path = NOTEBOOKS_DIR,
+    limits: Limits = COURSE_LIMITS,
+    evidence_file: Path | None = None,
+    guard: bool = True,
 ) -> dict[str, Any]:
     """nbgrader's configuration as ``{'Class.trait': value}``.
 
     ``course_root`` holds the gradebook and the submitted/autograded/feedback folders; the source
     (``solutions/``) and release (``notebooks/``) folders are given as absolute paths, which
     nbgrader joins onto the root unchanged, so any scratch course folder grades the real lessons.
+    ``evidence_file``: where autograding writes what the guard found (the course's commands read it).
+    ``guard=False`` grades without the guard (only the benchmark does, to measure what it costs).
     """
     course_root = Path(course_root).resolve()
-    return {
+    settings = {
         "CourseDirectory.course_id": COURSE_ID,
         "CourseDirectory.root": str(course_root),
         "CourseDirectory.source_directory": str(Path(source).resolve()),
         "CourseDirectory.release_directory": str(Path(release).resolve()),
         "CourseDirectory.db_url": f"sqlite:///{course_root / 'gradebook.db'}",
-        "Execute.timeout": CELL_TIMEOUT_S,
+        "Execute.timeout": limits.cell_timeout_s,
         "IgnorePattern.enabled": True,
         "IgnorePattern.pattern": STDERR_NOISE_PATTERN,
+        "Autograde.autograde_preprocessors": AUTOGRADE_PIPELINE,
+        "GenerateFeedback.preprocessors": FEEDBACK_PIPELINE,
+        "GuardedExecute.timeout": limits.cell_timeout_s,
+        "GuardedExecute.limits_json": limits_to_json(limits),
+        "GuardedExecute.guard": guard,
+        "FeedbackExecute.timeout": limits.cell_timeout_s,
+        "FeedbackExecute.limits_json": limits_to_json(limits),
+        "SafeFeedback.output_chars": limits.output_chars,
+        "LimitOutput.max_lines": 2000,
+        "HTMLExporter.template_name": "course_feedback",
+        "HTMLExporter.template_file": "feedback_page.html.j2",
+        "HTMLExporter.extra_template_basedirs": [str(TEMPLATES_DIR), str(_NBGRADER_TEMPLATES)],
+        "HTMLExporter.sanitize_html": True,
     }
+    if evidence_file is not None:
+        settings["GuardedExecute.evidence_file"] = str(evidence_file)
+    return settings
 
 
 def nbgrader_cli_args(settings: dict[str, Any]) -> list[str]:
-    """The same settings as nbgrader command-line options (``--Class.trait=value``)."""
-    return [f"--{key}={value}" for key, value in settings.items()]
+    """The same settings as nbgrader command-line options (``--Class.trait=value``).
+
+    A list is given as the same option once per item: traitlets reads a list written in one
+    option as a one-item list of that text for classes the application does not know in advance.
+    """
+    args = []
+    for key, value in settings.items():
+        values = value if isinstance(value, list) else [value]
+        args += [f"--{key}={item}" for item in values]
+    return args
 
 
 def apply_to(config: Any, settings: dict[str, Any]) -> None:

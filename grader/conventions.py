@@ -13,28 +13,12 @@ from pathlib import Path
 
 import nbformat
 
+from grader.cells import BEGIN_HIDDEN, is_answer_cell, is_reflection_cell, is_test_cell
+from grader.cells import nbgrader_meta as _nbgrader
 from grader.config import SOLUTIONS_DIR
 
 EXERCISE_HEADING = re.compile(r"^#{2,4} Exercise (\d+)\b.*\((\d+) points?\)", re.MULTILINE)
 MIN_AUTOGRADED_EXERCISES = 3
-
-
-def _nbgrader(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {})
-
-
-def is_test_cell(cell) -> bool:
-    meta = _nbgrader(cell)
-    return cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")
-
-
-def is_answer_cell(cell) -> bool:
-    return cell.cell_type == "code" and bool(_nbgrader(cell).get("solution"))
-
-
-def is_reflection_cell(cell) -> bool:
-    meta = _nbgrader(cell)
-    return cell.cell_type == "markdown" and meta.get("solution") and meta.get("grade")
 
 
 def check_notebook(nb) -> list[str]:
@@ -70,7 +54,7 @@ def check_notebook(nb) -> list[str]:
         gid = _nbgrader(cell).get("grade_id")
         if not cell.source.lstrip().startswith('"""'):
             problems.append(f"test cell {gid!r} must open with a docstring saying what it checks")
-        if "### BEGIN HIDDEN TESTS" not in cell.source:
+        if BEGIN_HIDDEN not in cell.source:
             problems.append(f"test cell {gid!r} has no hidden tests")
         if not _nbgrader(cell).get("locked"):
             problems.append(f"test cell {gid!r} must be locked")

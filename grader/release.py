@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from grader.config import NOTEBOOKS_DIR, SOLUTIONS_DIR, nbgrader_settings
-from grader.nbgrader import lessons, run_nbgrader
+from grader.run_nbgrader import lessons, run_nbgrader
 
 
 def generate_student_notebooks(

@@ -1,36 +1,39 @@
-"""The jail a student's kernel runs in while ``grader autograde`` grades their notebook.
+"""The jail a student's kernel runs in while it is graded: the command that starts it.
 
-nbgrader starts the kernel named in the gradebook (``python3``) from the first kernel spec it finds
-on ``JUPYTER_PATH``. Each grading job puts its own ``python3`` spec first on that path, whose
-command wraps the course kernel in resource limits and, where it works, Debian's bubblewrap:
+Every graded kernel (autograde, feedback, the formgrader's buttons) is started by
+:class:`grader.kernel_manager.SandboxedKernelManager` with the command built here:
 
-- ``prlimit``: address space (a memory bomb raises MemoryError or kills only its own kernel),
-  file size, no core dumps;
-- ``bwrap``: a private mount namespace that shows the kernel only the system (``/usr``, ``/etc``),
-  the Python installation, the course's ``.venv``, ``kerascourse/`` and ``data/`` read-only, the
-  job's own scratch copy of the submission read-write, and an empty ``/tmp``. The solutions, the
-  gradebooks (the main one and the job's copy), ``grading/`` and every other student's files do not
-  exist inside. PID, IPC, UTS and user namespaces are private, all capabilities are dropped, and
-  the kernel dies with nbgrader. The network is shared: Jupyter talks to its kernel over loopback
-  TCP.
+- a **cgroup** (:mod:`grader.cgroups`): memory of every process and of the in-memory files,
+  CPU share and number of tasks, where this machine allows it;
+- ``prlimit``: address space per process (a memory bomb is a MemoryError in its own cell), file
+  size, no core dumps;
+- Debian's **bubblewrap** (``bwrap``), where it works: new mount, PID, IPC, UTS, user and
+  *network* namespaces (the kernel talks to the grader over Unix sockets in a private folder,
+  never over TCP, so no other kernel can reach it), no capabilities, a cleared environment, the
+  system, the Python installation, the course's ``.venv``, ``kerascourse/``, ``data/`` and the
+  guard scripts read-only, and two size-limited in-memory folders: ``/tmp`` and the working
+  folder. The working folder appears where nbgrader expects it but is a fresh one: whatever the
+  kernel writes there (links, pipes, notebooks, huge files) vanishes with it, and nothing the
+  grader reads afterwards was ever visible to the kernel;
+- ``python -P``: the working folder is not on ``sys.path``, so an uploaded ``.py`` file cannot
+  shadow a module the kernel imports.
 
-Without bubblewrap only the resource limits, the per-cell and total timeouts and the scratch working
-folder hold: student code could read any file the grading user can (see the README).
+Without bubblewrap (no user namespaces and not root; ``grader`` warns) the cgroup, the resource
+limits, the cleared environment, ``python -P`` and a throwaway working folder still hold, but the
+kernel can read any file the grading user can (see README "Isolation").
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+from grader.kernel import BOOT_SCRIPT, GUARD_DIR_ENV, KERNEL_DIR
+from grader.limits import Limits
 from kerascourse.paths import DATA_DIR, KERAS_HOME, REPO_ROOT, TFDS_DATA_DIR, kernel_env
-
-DEFAULT_MEMORY_BYTES = 4 * 1024**3  # TensorFlow maps ~2 GiB of address space on import
-MAX_FILE_BYTES = 512 * 1024**2
 
 
 @functools.cache
@@ -50,30 +53,47 @@ def bwrap_works() -> bool:
 
 
 def _namespace_args() -> list[str]:
-    # The kernel reaches nbgrader over loopback TCP (Jupyter's default), so the network namespace is
-    # shared. In a PID namespace the kernel's parent is bwrap's init, which ipykernel would take for
-    # a dead parent and exit: --die-with-parent does that job instead of JPY_PARENT_PID.
-    return ["--unshare-all", "--share-net", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-            "--unsetenv", "JPY_PARENT_PID"]
+    # In a PID namespace the kernel's parent is bwrap's init, which ipykernel would take for a dead
+    # parent and exit: --die-with-parent does that job, and the cleared environment drops
+    # JPY_PARENT_PID.
+    return ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--clearenv"]
+
+
+def sandbox_env(guard_dir: Path | None) -> dict[str, str]:
+    """The only environment variables the kernel sees: the course's, and nothing of the grader's."""
+    env = {
+        **kernel_env(),
+        "HOME": "/tmp",
+        "MPLCONFIGDIR": "/tmp/matplotlib",
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "PYTHONNOUSERSITE": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    if guard_dir is not None:
+        env[GUARD_DIR_ENV] = str(guard_dir)
+    return env
 
 
 def _read_only_paths() -> list[Path]:
     """What the kernel needs to run a lesson, and nothing from the instructor's side."""
     paths = [Path("/usr"), Path("/etc"), Path(sys.base_prefix), Path(sys.prefix),
-             REPO_ROOT / "kerascourse", DATA_DIR]
+             REPO_ROOT / "kerascourse", DATA_DIR, KERNEL_DIR]
     return [p for p in dict.fromkeys(p.resolve() for p in paths) if p.exists()]
 
 
-def bwrap_args(workdir: Path) -> list[str]:
-    """bubblewrap's options: read-only system and course environment, writable scratch copy.
+def bwrap_args(workdir: Path, private: Path, env: dict[str, str], limits: Limits,
+               files: list[Path] = ()) -> list[str]:
+    """bubblewrap's options: read-only course environment, fresh size-limited scratch folders.
 
-    Jupyter writes the kernel's connection file wherever it likes (often a temporary file in
-    ``/tmp``, which the jail replaces), so the file itself is bound in through its placeholder.
+    ``private`` holds the kernel's Unix sockets and connection file (bound read-write: ZeroMQ
+    creates the sockets there). ``files`` are regular files shown read-only in the working folder.
     """
+    size = str(limits.scratch_bytes)
     # The empty /tmp comes first: later mounts go on top of earlier ones, so a course checked out
     # under /tmp (a CI clone, say) stays visible instead of being hidden by the tmpfs.
     args = ["bwrap", *_namespace_args(), "--hostname", "grader-sandbox",
-            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+            "--proc", "/proc", "--dev", "/dev", "--size", size, "--tmpfs", "/tmp"]
     for path in _read_only_paths():
         args += ["--ro-bind", str(path), str(path)]
     for link in ("bin", "lib", "lib64", "sbin"):
@@ -81,15 +101,17 @@ def bwrap_args(workdir: Path) -> list[str]:
         if target.is_symlink():
             args += ["--symlink", str(target.readlink()), f"/{link}"]
     for cache in (KERAS_HOME, TFDS_DATA_DIR):
-        args += _writable_over_read_only(cache)
-    args += ["--bind", str(workdir), str(workdir),
-             "--ro-bind", "{connection_file}", "{connection_file}",
-             "--setenv", "HOME", "/tmp", "--setenv", "MPLCONFIGDIR", "/tmp/matplotlib",
-             "--chdir", str(workdir)]
-    return args
+        args += _writable_over_read_only(cache, size)
+    args += ["--size", size, "--tmpfs", str(workdir)]
+    for file in files:
+        args += ["--ro-bind", str(file), str(workdir / file.name)]
+    args += ["--bind", str(private), str(private)]
+    for key, value in env.items():
+        args += ["--setenv", key, value]
+    return [*args, "--chdir", str(workdir)]
 
 
-def _writable_over_read_only(cache: Path) -> list[str]:
+def _writable_over_read_only(cache: Path, size: str) -> list[str]:
     """A writable, empty ``cache`` folder showing the real cache's entries read-only.
 
     Keras checks that ``KERAS_HOME`` is writable and otherwise looks in ``/tmp/.keras`` (and
@@ -97,34 +119,23 @@ def _writable_over_read_only(cache: Path) -> list[str]:
     """
     if not cache.is_dir():
         return []
-    args = ["--tmpfs", str(cache)]
+    args = ["--size", size, "--tmpfs", str(cache)]
     for entry in sorted(cache.iterdir()):
         args += ["--ro-bind", str(entry), str(entry)]
     return args
 
 
-def prlimit_args(memory_bytes: int, *, hard: bool = True) -> list[str]:
+def prlimit_args(limits: Limits, *, memory_bytes: int | None = None, hard: bool = True) -> list[str]:
     """``prlimit`` options; ``hard=False`` sets soft limits only, so a child (nbgrader's kernel) may
     still set its own, larger, limits: a hard limit can never be raised again, even by root here."""
+    memory = memory_bytes or limits.memory_bytes
     limit = (lambda n: f"{n}") if hard else (lambda n: f"{n}:unlimited")
-    return ["prlimit", f"--as={limit(memory_bytes)}", f"--fsize={limit(MAX_FILE_BYTES)}", "--core=0", "--"]
+    return ["prlimit", f"--as={limit(memory)}", f"--fsize={limit(limits.max_file_bytes)}", "--core=0", "--"]
 
 
-def kernel_argv(workdir: Path, memory_bytes: int, *, use_bwrap: bool) -> list[str]:
-    """The command that starts one sandboxed course kernel (``{connection_file}`` filled by Jupyter)."""
-    kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    jail = bwrap_args(workdir) if use_bwrap else []
-    return [*prlimit_args(memory_bytes), *jail, *kernel]
-
-
-def write_kernelspec(jupyter_dir: Path, argv: list[str]) -> Path:
-    """Write ``<jupyter_dir>/kernels/python3/kernel.json``; put ``jupyter_dir`` first on JUPYTER_PATH."""
-    target = jupyter_dir / "kernels" / "python3" / "kernel.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    env = {**kernel_env(), "HOME": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib"}
-    # Jupyter interrupts a kernel by signalling the process it started, which is bwrap here and
-    # does not pass signals on; ipykernel also takes interrupts as a message, which reaches it.
-    spec = {"argv": argv, "display_name": "Python 3 (Keras course, sandboxed)",
-            "language": "python", "env": env, "interrupt_mode": "message"}
-    target.write_text(json.dumps(spec, indent=1) + "\n")
-    return target
+def kernel_command(*, workdir: Path, private: Path, env: dict[str, str], limits: Limits,
+                   files: list[Path] = (), cgroup_prefix: list[str] = ()) -> list[str]:
+    """The command that starts one graded kernel (``{connection_file}`` filled in by Jupyter)."""
+    python = [sys.executable, "-P", str(BOOT_SCRIPT), "-f", "{connection_file}"]
+    jail = bwrap_args(workdir, private, env, limits, files) if limits.use_bwrap else []
+    return [*cgroup_prefix, *prlimit_args(limits), *jail, *python]

@@ -25,7 +25,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from kerascourse.paths import REPO_ROOT, apply_kernel_env
+from kerascourse.paths import REPO_ROOT, course_env
 
 JUPYTER_CONFIG_ROOT = REPO_ROOT / "jupyter"
 STUDENT_ROOT = REPO_ROOT / "notebooks"
@@ -45,14 +45,11 @@ def lab_env(instructor: bool, environ: Mapping[str, str] = os.environ) -> dict[s
       them from their kernel spec anyway, and the server runs nbgrader's Validate itself;
     - the environment's ``bin/`` on ``PATH``: nbgrader shells out to ``alembic`` there.
     """
-    env = dict(environ)
+    env = course_env(environ)
     paths = [str(config_dir(instructor))]
     if env.get("JUPYTER_CONFIG_PATH"):
         paths.append(env["JUPYTER_CONFIG_PATH"])
     env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(paths)
-    apply_kernel_env(env)
-    bin_dir = str(Path(sys.executable).parent)
-    env["PATH"] = os.pathsep.join([bin_dir, env.get("PATH", "")])
     return env
 
 

@@ -8,6 +8,8 @@ whichever tool ran the notebook.
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -45,3 +47,13 @@ def apply_kernel_env(environ: os._Environ[str] | dict[str, str] = os.environ) ->
     """Fill in every course variable that is not set already (an explicit setting wins)."""
     for key, value in kernel_env().items():
         environ.setdefault(key, value)
+
+
+def course_env(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """A copy of ``environ`` for the course's tools: the course variables, and the virtual
+    environment's ``bin/`` first on ``PATH`` (nbgrader shells out to ``alembic`` there, and
+    ``jupyter``/``nbgrader`` subprocesses must be this environment's)."""
+    env = dict(environ)
+    apply_kernel_env(env)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env

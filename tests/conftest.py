@@ -1,57 +1,40 @@
-"""Shared fixtures and the report of notebook execution times.
+"""The test session's set-up, and the report of where its time went.
 
 Every kernel the tests start (nbval, nbgrader) gets the course environment, exactly as JupyterLab's
 kernels do. Tests that execute notebooks record their wall time with ``record_property`` under a
-``seconds:`` key; nbval cells are summed per notebook. Both are printed at the end of the run.
+``seconds:`` key; nbval cells are summed per notebook. At the end the run prints those times and
+its critical path: the busy time of each xdist worker and the longest tests on the busiest one
+(the suite cannot finish before that worker does). Shared helpers live in ``helpers.py``.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from collections import defaultdict
-from pathlib import Path
 
-import nbformat
 import pytest
 
-from grader.nbgrader import lessons
-from grader.reference import solution_notebook
-from kerascourse.paths import REPO_ROOT, apply_kernel_env
+from kerascourse.paths import course_env
 
-apply_kernel_env(os.environ)
-os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+os.environ.update(course_env())
 
-LESSONS = lessons()
 _timings: dict[str, float] = defaultdict(float)
+_by_worker: dict[str, list[tuple[float, str]]] = defaultdict(list)
 
 
-solution_path = solution_notebook  # one definition of where a lesson's instructor notebook lives
-
-
-def student_path(lesson: str) -> Path:
-    return REPO_ROOT / "notebooks" / lesson / f"{lesson}.ipynb"
-
-
-def read_nb(path: Path):
-    return nbformat.read(path, as_version=4)
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns the group into the node id
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
-    """Keep each notebook's nbval cells on one xdist worker, in order, and mark them slow.
-
-    A notebook's cells share one kernel: if xdist sent cell 3 to another worker than the set-up
-    cell, it would run in a fresh kernel and fail with NameErrors.
-    """
+    """Mark every nbval cell as a notebook test (``-m 'not notebook'`` skips the slow ones)."""
     for item in items:
         if item.nodeid.endswith(".ipynb") or ".ipynb::" in item.nodeid:
-            path = item.nodeid.split("::")[0]
-            item.add_marker(pytest.mark.xdist_group(name=path))
             item.add_marker(pytest.mark.notebook)
 
 
 def pytest_runtest_logreport(report):
+    if report.when == "call" or (report.when == "setup" and report.duration > 1):
+        worker = getattr(getattr(report, "node", None), "gateway", None)
+        name = worker.id if worker is not None else "main"
+        _by_worker[name].append((report.duration, report.nodeid))
     if report.when != "call":
         return
     if ".ipynb::" in report.nodeid:
@@ -62,8 +45,17 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_terminal_summary(terminalreporter):
-    if not _timings:
+    if _timings:
+        terminalreporter.section("notebook execution times (wall clock)")
+        for label, seconds in sorted(_timings.items()):
+            terminalreporter.write_line(f"{seconds:7.1f} s  {label}")
+    if not _by_worker:
         return
-    terminalreporter.section("notebook execution times (wall clock)")
-    for label, seconds in sorted(_timings.items()):
-        terminalreporter.write_line(f"{seconds:7.1f} s  {label}")
+    terminalreporter.section("critical path")
+    totals = {w: sum(d for d, _ in items) for w, items in _by_worker.items()}
+    for worker, total in sorted(totals.items()):
+        terminalreporter.write_line(f"{worker}: {total:7.1f} s busy in {len(_by_worker[worker])} steps")
+    busiest = max(totals, key=totals.get)
+    terminalreporter.write_line(f"longest steps on {busiest}:")
+    for duration, nodeid in sorted(_by_worker[busiest], reverse=True)[:10]:
+        terminalreporter.write_line(f"{duration:7.1f} s  {nodeid}")

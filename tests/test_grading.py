@@ -1,85 +1,130 @@
-"""The grading round trip through a real nbgrader gradebook, for every lesson.
+"""The grading round trip through a real gradebook, for every lesson, with the course's grader.
 
-In a scratch course folder: release the lesson into a gradebook, submit the full solution, the
-untouched student notebook and one submission per typical mistake (tests/mistakes/<lesson>.toml),
-autograde them all, and read every test cell's score back from the SQLite gradebook.
+In a scratch course folder ``grader autograde`` (sandbox, guard and all) grades the full solution,
+the untouched student notebook and the entries of ``tests/mistakes/<lesson>.toml``:
+
+- the solution scores full marks, the untouched notebook zero, every status is ``graded`` (an
+  honest answer is never taken for tampering);
+- each typical mistake loses exactly its own exercise's points, each correct variant keeps full
+  marks.
+
+To keep the suite fast, variants are graded in *rounds*: round ``r`` holds the ``r``-th mistake
+of every exercise (one submission, one notebook run), so a lesson costs as many runs as its
+exercise with the most mistakes, not one per mistake. This proves each mistake is caught (an
+exercise's test runs after its own answer and is unaffected by later cells, and can only *lose*
+points through an earlier exercise's mistake) and that no mistake costs an exercise without one
+in its round; a mistake that also broke a *later* exercise with a mistake in the same round would
+go unnoticed, which is why rounds are rebuilt, and the failing round named, on any surprise.
+Correct variants are graded in rounds the same way and must all keep full marks.
+
+Each lesson is its own test class, so ``--dist loadscope`` spreads the lessons over the workers.
 """
 
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 
 import nbformat
 import pytest
-from conftest import LESSONS, read_nb, solution_path
+from helpers import LESSONS, read_nb, solution_path
 from nbgrader.api import Gradebook
+from variants import Variant, build_submission, exercise_of_cells, load_variants
 
+from grader.autograde import Status, autograde
+from grader.cells import grade_id, is_answer_cell
 from grader.config import nbgrader_settings
-from grader.nbgrader import run_nbgrader
-from grader.submissions import build_submission, exercise_of_cells, load_variants
-
-pytestmark = pytest.mark.notebook
-
-
-def _autograded_scores(settings, lesson, students):
-    """{student: {test grade_id: (score, max)}} for the autograded (code) cells."""
-    scores = {}
-    with Gradebook(settings["CourseDirectory.db_url"]) as gb:
-        for student in students:
-            nb = gb.find_submission_notebook(lesson, lesson, student)
-            scores[student] = {
-                g.name: (g.auto_score, g.max_score) for g in nb.grades if g.cell_type == "code"
-            }
-    return scores
+from grader.gradebook import db_url
+from grader.limits import COURSE_LIMITS
+from grader.run_nbgrader import run_nbgrader
+from grader.sandbox import bwrap_works
 
 
-@pytest.mark.parametrize("lesson", LESSONS)
-def test_grading_round_trip(lesson, tmp_path, record_property):
-    settings = nbgrader_settings(tmp_path, release=tmp_path / "release")
-    run_nbgrader("generate_assignment", [lesson, "--force"], settings)
-    student_nb = read_nb(tmp_path / "release" / lesson / f"{lesson}.ipynb")
-    solution_nb = read_nb(solution_path(lesson))
-    variants = load_variants(lesson)
-
-    submissions = {
-        "solution": build_submission(student_nb, solution_nb),
-        "untouched": student_nb,
-    }
+def rounds(variants: list[Variant], owner: dict[str, str]) -> list[list[Variant]]:
+    """Group variants so no round holds two for the same exercise."""
+    by_exercise: dict[str, list[Variant]] = defaultdict(list)
     for v in variants:
-        submissions[v.id] = build_submission(student_nb, solution_nb, {v.cell: v.source})
+        by_exercise[owner[v.cell]].append(v)
+    depth = max((len(vs) for vs in by_exercise.values()), default=0)
+    return [[vs[r] for vs in by_exercise.values() if r < len(vs)] for r in range(depth)]
+
+
+def _scores(course, lesson, students):
+    """{student: {test grade_id: (score, max)}} for the autograded (code) cells."""
+    with Gradebook(db_url(course)) as gb:
+        return {s: {g.name: (g.auto_score, g.max_score) for g in
+                    gb.find_submission_notebook(lesson, lesson, s).grades if g.cell_type == "code"}
+                for s in students}
+
+
+def round_trip(lesson, tmp_path, record_property):
+    course = tmp_path / "course"
+    course.mkdir()
+    run_nbgrader("generate_assignment", [lesson, "--force"],
+                 nbgrader_settings(course, release=course / "release"))
+    student_nb = read_nb(course / "release" / lesson / f"{lesson}.ipynb")
+    solution_nb = read_nb(solution_path(lesson))
+    owner = exercise_of_cells(solution_nb)
+    variants = load_variants(lesson)
+    mistakes = rounds([v for v in variants if not v.correct], owner)
+    corrects = rounds([v for v in variants if v.correct], owner)
+
+    submissions = {"solution": build_submission(student_nb, solution_nb), "untouched": student_nb}
+    for kind, groups in (("mistakes", mistakes), ("correct", corrects)):
+        for r, group in enumerate(groups, start=1):
+            submissions[f"{kind}-{r}"] = build_submission(student_nb, solution_nb,
+                                                          {v.cell: v.source for v in group})
     for student, nb in submissions.items():
-        folder = tmp_path / "submitted" / student / lesson
+        folder = course / "submitted" / student / lesson
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / f"{lesson}.ipynb")
 
     start = time.perf_counter()
-    run_nbgrader("autograde", [lesson, "--create", "--force"], settings, timeout=1800)
-    seconds = time.perf_counter() - start
-    record_property(f"seconds:autograde {len(submissions)} submissions of {lesson}", seconds)
+    limits = COURSE_LIMITS.replace(use_bwrap=bwrap_works())
+    outcomes = {o.student: o for o in autograde(course, lesson, jobs=1, limits=limits, progress=False)}
+    record_property(f"seconds:autograde {len(submissions)} submissions of {lesson}",
+                    time.perf_counter() - start)
 
-    scores = _autograded_scores(settings, lesson, submissions)
+    statuses = {s: (o.line, o.notes) for s, o in outcomes.items() if o.status is not Status.GRADED}
+    assert not statuses, f"submissions not simply graded: {statuses}"
+    scores = _scores(course, lesson, submissions)
     full = scores["solution"]
     assert full and all(s == m for s, m in full.values()), f"the solution lost points: {full}"
-    assert all(s == 0 for s, _ in scores["untouched"].values()), (
-        f"the untouched notebook scored: {scores['untouched']}"
-    )
+    untouched = scores["untouched"]
+    assert all(s == 0 for s, _ in untouched.values()), f"the untouched notebook scored: {untouched}"
 
-    owner = exercise_of_cells(solution_nb)
-    assert {v.cell for v in variants if not v.correct} >= {
-        gid for gid, c in _answer_cells(solution_nb)
-    }, "every graded exercise needs at least one typical mistake in tests/mistakes/"
-    for v in variants:
-        got = scores[v.id]
-        if v.correct:
-            expected = full
-        else:
-            expected = {gid: (0.0 if owner[gid] == owner[v.cell] else m, m)
-                        for gid, (_, m) in full.items()}
-        assert got == expected, f"{v.id} ({v.why}): expected {expected}, got {got}"
+    graded = {grade_id(c) for c in solution_nb.cells if is_answer_cell(c)}
+    assert {v.cell for v in variants if not v.correct} >= graded, (
+        "every graded exercise needs at least one typical mistake in tests/mistakes/")
+    for r, group in enumerate(mistakes, start=1):
+        lost = {owner[v.cell] for v in group}
+        expected = {gid: (0.0 if owner[gid] in lost else m, m) for gid, (_, m) in full.items()}
+        got = scores[f"mistakes-{r}"]
+        assert got == expected, _explain(group, owner, expected, got)
+    for r, group in enumerate(corrects, start=1):
+        assert scores[f"correct-{r}"] == full, _explain(group, owner, full, scores[f"correct-{r}"])
 
 
-def _answer_cells(nb):
-    for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("solution"):
-            yield meta["grade_id"], cell
+def _explain(group: list[Variant], owner: dict[str, str], expected: dict, got: dict) -> str:
+    caught = [f"exercise {owner[v.cell]}: {v.id} ({v.why})" for v in group]
+    wrong = {gid: (got.get(gid), want) for gid, want in expected.items() if got.get(gid) != want}
+    return f"round of {caught}: cells (got, expected) that differ: {wrong}"
+
+
+def _lesson_class(lesson: str) -> type:
+    @pytest.mark.notebook
+    def test_round_trip(self, tmp_path, record_property):
+        round_trip(lesson, tmp_path, record_property)
+
+    return type(f"TestLesson{lesson[:2]}", (), {"test_round_trip": test_round_trip, "lesson": lesson})
+
+
+for _lesson in LESSONS:
+    globals()[f"TestLesson{_lesson[:2]}"] = _lesson_class(_lesson)
+
+
+def test_rounds_never_hold_two_variants_of_one_exercise():
+    owner = {"a1": "1", "a2": "2"}
+    vs = [Variant(str(i), "", cell, "", False) for i, cell in enumerate(["a1", "a1", "a2", "a1"])]
+    grouped = rounds(vs, owner)
+    assert [[v.id for v in g] for g in grouped] == [["0", "2"], ["1"], ["3"]]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import LESSONS, solution_path
+from helpers import LESSONS, solution_path
 
 from grader.conventions import check_lesson, check_notebook
 from kerascourse.paths import REPO_ROOT

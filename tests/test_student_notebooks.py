@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import LESSONS, read_nb, solution_path, student_path
+from helpers import LESSONS, read_nb, solution_path, student_path
+from variants import answer_text
 
+from grader.cells import grade_id, is_test_cell
 from grader.config import NOTEBOOKS_DIR
 from grader.release import generate_student_notebooks
-from grader.submissions import answer_text
 
 FORBIDDEN = re.compile(r"BEGIN (SOLUTION|HIDDEN TESTS|MARK SCHEME)|END (SOLUTION|HIDDEN TESTS)")
 
@@ -56,3 +57,15 @@ def _outside_solutions(source: str) -> str:
                        ("=== BEGIN MARK SCHEME ===", "=== END MARK SCHEME ===")):
         source = re.sub(re.escape(start) + ".*?" + re.escape(end), "", source, flags=re.DOTALL)
     return source
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_test_cells_write_nothing_to_stderr(lesson):
+    """The Validate button scores stderr in a test cell as a failure (it filters nothing): the
+    committed reference run, which nbval proves is what a fresh run prints, must have none."""
+    for cell in read_nb(solution_path(lesson)).cells:
+        if is_test_cell(cell):
+            stderr = [o for o in cell.get("outputs", []) if o.get("name") == "stderr"]
+            assert not stderr, f"{grade_id(cell)} writes to stderr: {stderr[0]['text'][:300]}"
+            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            assert not errors, f"{grade_id(cell)} fails on the solution"

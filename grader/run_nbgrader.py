@@ -1,20 +1,19 @@
-"""Run nbgrader with the course's configuration.
+"""Run nbgrader with the course's configuration, as a subprocess of the course environment.
 
-nbgrader runs as a subprocess of the virtual environment's Python: it shells out to ``alembic``
-when it creates a gradebook, so the environment's ``bin/`` must be on PATH, and its kernels must
-get the course environment (data caches, determinism) even when the caller is not a notebook.
+nbgrader shells out to ``alembic`` when it creates a gradebook, so the environment's ``bin/`` must
+be on PATH, and its kernels must get the course environment (data caches, determinism) even when
+the caller is not a notebook: :func:`kerascourse.paths.course_env` gives both.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from grader.config import SOLUTIONS_DIR, nbgrader_cli_args
-from kerascourse.paths import apply_kernel_env
+from kerascourse.paths import course_env
 
 
 class NbgraderError(RuntimeError):
@@ -26,13 +25,9 @@ def lessons(solutions: Path = SOLUTIONS_DIR) -> list[str]:
     return sorted(p.name for p in solutions.iterdir() if (p / f"{p.name}.ipynb").is_file())
 
 
-def subprocess_env() -> dict[str, str]:
-    """The environment for nbgrader and its kernels."""
-    env = dict(os.environ)
-    apply_kernel_env(env)
-    bin_dir = str(Path(sys.executable).parent)
-    env["PATH"] = os.pathsep.join([bin_dir, env.get("PATH", "")])
-    return env
+def nbgrader_command(command: str, args: Sequence[str], settings: dict) -> list[str]:
+    """``python -m nbgrader COMMAND ARGS --Class.trait=value ...`` for the course settings."""
+    return [sys.executable, "-m", "nbgrader", command, *args, *nbgrader_cli_args(settings)]
 
 
 def run_nbgrader(
@@ -45,11 +40,10 @@ def run_nbgrader(
     timeout: float | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``nbgrader COMMAND ARGS`` with the course settings; raise NbgraderError on failure."""
-    cmd = [sys.executable, "-m", "nbgrader", command, *args, *nbgrader_cli_args(settings)]
     proc = subprocess.run(
-        cmd,
+        nbgrader_command(command, args, settings),
         cwd=cwd or settings["CourseDirectory.root"],
-        env=subprocess_env(),
+        env=course_env(),
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -1,4 +1,4 @@
-"""Build submissions from a lesson's answers, and typical mistakes to prove the grading works.
+"""Submissions for the tests and benchmarks: a lesson's answers, typical mistakes, correct variants.
 
 A typical mistake is one answer cell written the way a student often gets it wrong. They live in
 ``tests/mistakes/<lesson>.toml``::
@@ -30,7 +30,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.conventions import EXERCISE_HEADING, is_answer_cell
+from grader.cells import grade_id, is_answer_cell, nbgrader_meta
+from grader.conventions import EXERCISE_HEADING
 from kerascourse.paths import REPO_ROOT
 
 MISTAKES_DIR = REPO_ROOT / "tests" / "mistakes"
@@ -64,10 +65,6 @@ def load_variants(lesson: str, mistakes_dir: Path = MISTAKES_DIR) -> list[Varian
     return variants
 
 
-def grade_id(cell) -> str | None:
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-
-
 def answer_text(solution_cell) -> str:
     """What a student who solved the cell would have typed: the solution without nbgrader markers."""
     text = _SOLUTION_MARKERS.sub("", solution_cell.source)
@@ -88,7 +85,7 @@ def build_submission(student_nb, solution_nb, replace: dict[str, str] | None = N
     submission = copy.deepcopy(student_nb)
     for cell in submission.cells:
         gid = grade_id(cell)
-        is_answer = cell.get("metadata", {}).get("nbgrader", {}).get("solution")
+        is_answer = nbgrader_meta(cell).get("solution")
         if gid in replace:
             cell.source = replace[gid].strip("\n")
         elif is_answer:
@@ -106,6 +103,6 @@ def exercise_of_cells(nb) -> dict[str, str]:
             if match:
                 current = match.group(1)
         gid = grade_id(cell)
-        if gid and (is_answer_cell(cell) or cell.get("metadata", {}).get("nbgrader", {}).get("grade")):
+        if gid and (is_answer_cell(cell) or nbgrader_meta(cell).get("grade")):
             owner[gid] = current
     return owner

@@ -1,0 +1,158 @@
+"""``grader autograde --scheduler``: the same grades from a real Dask cluster, even when a worker dies.
+
+The test starts a Dask scheduler and two single-threaded workers on loopback (real processes, the
+``dask`` command line), grades one class of the tiny fixture lesson with ``--jobs 2`` on this
+machine and the same class through the cluster, and compares every cell's score and every status.
+A second cluster run kills one worker while it grades: every submission must still be graded
+(rescheduled on the other worker), none dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from helpers import FIXTURE_LESSONS, read_nb
+from nbgrader.api import Gradebook
+
+from grader.cli import main as grader_main
+from grader.config import nbgrader_settings
+from grader.gradebook import db_url
+from grader.run_nbgrader import run_nbgrader
+from kerascourse.paths import course_env
+
+pytestmark = pytest.mark.notebook
+
+LESSON = "00-tiny"
+DASK = Path(sys.executable).with_name("dask")
+ANSWERS = {
+    "full": {"ex1-answer": "def add(a, b):\n    return a + b",
+             "ex2-answer": "def mean(xs):\n    return sum(xs) / len(xs)"},
+    "half": {"ex1-answer": "def add(a, b):\n    return a + b"},
+    "hidden-mistake": {"ex1-answer": "def add(a, b):\n    return 3"},
+    "blank": {},
+    "slow": {"ex1-answer": "import time\ntime.sleep(8)\ndef add(a, b):\n    return a + b"},
+    "tamper": {"ex1-answer": "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])"},
+}
+
+
+def _class(course: Path) -> None:
+    course.mkdir(parents=True)
+    run_nbgrader("generate_assignment", [LESSON, "--force"],
+                 nbgrader_settings(course, source=FIXTURE_LESSONS, release=course / "release"))
+    student_nb = read_nb(course / "release" / LESSON / f"{LESSON}.ipynb")
+    for student, answers in ANSWERS.items():
+        nb = nbformat.from_dict(json.loads(json.dumps(student_nb)))
+        for cell in nb.cells:
+            gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            if gid in answers:
+                cell.source = answers[gid]
+        folder = course / "submitted" / student / LESSON
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / f"{LESSON}.ipynb")
+
+
+def _grade(course: Path, *extra: str) -> tuple[dict, dict]:
+    assert grader_main(["autograde", LESSON, "--course-dir", str(course), "--lessons-dir",
+                        str(FIXTURE_LESSONS), *extra]) == 0
+    report = course / "reports" / f"{LESSON}-autograde.csv"
+    rows = {r["student"]: r["status"] for r in csv.DictReader(open(report))}
+    with Gradebook(db_url(course)) as gb:
+        scores = {s: {g.name: g.score for g in gb.find_submission_notebook(LESSON, LESSON, s).grades}
+                  for s in rows}
+    return rows, scores
+
+
+class Cluster:
+    """A scheduler and its workers (two by default), one thread each, on loopback; always stopped."""
+
+    def __init__(self, folder: Path, workers: int = 2) -> None:
+        self.folder, self.n_workers = folder, workers
+        self.file = folder / "scheduler.json"
+        self.procs: list[subprocess.Popen] = []
+
+    def __enter__(self) -> Cluster:
+        env = course_env()
+        common = dict(env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        self.procs.append(subprocess.Popen(
+            [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+             "--scheduler-file", str(self.file)], **common))
+        deadline = time.monotonic() + 60
+        while not self.file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.address = json.loads(self.file.read_text())["address"]
+        for _ in range(self.n_workers):
+            self.procs.append(subprocess.Popen(
+                [str(DASK), "worker", self.address, "--nthreads", "1", "--nworkers", "1",
+                 "--no-dashboard", "--death-timeout", "60", "--local-directory", str(self.folder)], **common))
+        from distributed import Client
+
+        with Client(self.address, timeout=60) as client:
+            client.wait_for_workers(self.n_workers, timeout=120)
+        return self
+
+    def workers(self) -> list[subprocess.Popen]:
+        return self.procs[1:]
+
+    def __exit__(self, *exc) -> None:
+        for proc in reversed(self.procs):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def local_grades(tmp_path_factory):
+    course = tmp_path_factory.mktemp("local") / "course"
+    _class(course)
+    return _grade(course, "--jobs", "2")
+
+
+def test_a_dask_cluster_gives_the_same_grades(tmp_path, local_grades, record_property):
+    course = tmp_path / "course"
+    _class(course)
+    with Cluster(tmp_path) as cluster:
+        start = time.perf_counter()
+        rows, scores = _grade(course, "--scheduler", cluster.address)
+        record_property("seconds:grader autograde --scheduler, 6 submissions of 00-tiny, 2 workers",
+                        time.perf_counter() - start)
+    assert (rows, scores) == local_grades
+    assert scores["full"]["ex1-tests"] == 2 and rows["tamper"].startswith("tampering suspected")
+
+
+def test_a_worker_killed_mid_run_loses_no_submission(tmp_path, local_grades):
+    course = tmp_path / "course"
+    _class(course)
+    with Cluster(tmp_path) as cluster:
+        from distributed import Client
+
+        def kill_a_busy_worker() -> None:
+            with Client(cluster.address, timeout=60) as client:
+                deadline = time.monotonic() + 120
+                while time.monotonic() < deadline:
+                    busy = [w for w, tasks in client.processing().items() if tasks]
+                    if busy:
+                        pid = client.run(os.getpid, workers=[busy[0]])[busy[0]]
+                        os.kill(pid, signal.SIGKILL)
+                        return
+                    time.sleep(0.2)
+
+        killer = threading.Thread(target=kill_a_busy_worker)
+        killer.start()
+        rows, scores = _grade(course, "--scheduler", cluster.address)
+        killer.join()
+    assert set(rows) == set(ANSWERS), "a submission was dropped"
+    assert (rows, scores) == local_grades, "a rescheduled submission was graded differently"
+    shutil.rmtree(course, ignore_errors=True)

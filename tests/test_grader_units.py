@@ -1,0 +1,301 @@
+"""Fast tests of the grader's pure functions: parsing, caps, pre-checks, reasons, the guard's restore.
+
+No kernel starts here; each test takes milliseconds. The end-to-end behaviour of the same code is
+proven by the real grading runs in test_grading_integrity.py and test_instructor_grading.py.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import types
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+from helpers import FIXTURE_LESSONS
+
+from grader import collect
+from grader.autograde import failure_reason
+from grader.cells import hidden_lines, is_test_cell, nbgrader_meta, released_source
+from grader.config import nbgrader_cli_args
+from grader.kernel import GUARD_SCRIPT
+from grader.limits import COURSE_LIMITS, limits_from_json, limits_to_json
+from grader.output_caps import cap_output
+from grader.precheck import Unreadable, check_folder, clean_notebook
+from grader.preprocessors.guarded_execute import GuardedExecute, imports_of
+from grader.preprocessors.safe_feedback import SafeFeedback
+
+TEST_SOURCE = ('assert f(1) == 2, "visible"\n### BEGIN HIDDEN TESTS\nassert f(2) == 4, "hidden"\n'
+               "### END HIDDEN TESTS")
+
+
+def test_hidden_tests_are_found_exactly_as_nbgrader_releases_them():
+    assert released_source(TEST_SOURCE) == 'assert f(1) == 2, "visible"'
+    assert hidden_lines(TEST_SOURCE) == {2, 3, 4}
+    indented = "x = 1\n    #   ### BEGIN HIDDEN TESTS (indented)\nsecret()\n  ### END HIDDEN TESTS"
+    assert released_source(indented) == "x = 1" and hidden_lines(indented) == {2, 3, 4}
+
+
+def test_cell_roles_survive_hostile_metadata():
+    for metadata in ({"nbgrader": None}, {"nbgrader": "x"}, None, {"nbgrader": {"grade": True}}):
+        cell = {"cell_type": "code", "metadata": metadata, "source": ""}
+        assert nbgrader_meta(cell) == ({"grade": True} if metadata and metadata.get("nbgrader") == {
+            "grade": True} else {})
+    assert is_test_cell({"cell_type": "code", "metadata": {"nbgrader": {"grade": True}}})
+    answer = {"cell_type": "code", "metadata": {"nbgrader": {"grade": True, "solution": True}}}
+    assert not is_test_cell(answer)
+
+
+def test_limits_travel_as_json_and_the_cli_repeats_list_options():
+    changed = COURSE_LIMITS.replace(cell_timeout_s=7, use_bwrap=False)
+    assert limits_from_json(limits_to_json(changed)) == changed
+    assert limits_from_json("") == COURSE_LIMITS
+    args = nbgrader_cli_args({"A.b": ["x", "y"], "C.d": 3})
+    assert args == ["--A.b=x", "--A.b=y", "--C.d=3"]
+
+
+def test_cap_output_bounds_every_field():
+    huge = "x" * 1_000_000
+    outputs = [
+        {"output_type": "stream", "name": "stdout", "text": huge},
+        {"output_type": "error", "ename": "E" * 1000, "evalue": huge, "traceback": [huge] * 500},
+        {"output_type": "display_data", "data": {"text/plain": huge, "application/json": {"a": huge}},
+         "metadata": {"m": huge}},
+    ]
+    for output in outputs:
+        assert cap_output(output, 1000)
+        assert len(json.dumps(output)) < 30_000, output["output_type"]
+    small = {"output_type": "stream", "name": "stdout", "text": "ok"}
+    assert not cap_output(small, 1000) and small["text"] == "ok"
+
+
+def _nb_bytes(**change) -> bytes:
+    nb = nbformat.read(FIXTURE_LESSONS / "00-tiny" / "00-tiny.ipynb", as_version=4)
+    raw = json.loads(nbformat.writes(nb))
+    for index, cell in change.items():
+        raw["cells"][int(index.removeprefix("c"))].update(cell)
+    return json.dumps(raw).encode()
+
+
+@pytest.mark.parametrize("data, verdict", [
+    (b"", "empty file"),
+    (b"\xff\xfe\x00", "corrupt notebook (not JSON)"),
+    (b"[1, 2]", "corrupt notebook (no cells)"),
+    (_nb_bytes(c1={"source": 42}), "corrupt notebook (cell 1: its source is not text)"),
+    (_nb_bytes(c1={"cell_type": "python"}), "corrupt notebook (cell 1: not a cell)"),
+])
+def test_clean_notebook_rejects_what_nbgrader_would_crash_on(data, verdict):
+    with pytest.raises(Unreadable, match=verdict.replace("(", r"\(").replace(")", r"\)")):
+        clean_notebook(data, 10**6)
+
+
+def test_clean_notebook_repairs_what_it_safely_can():
+    nb = clean_notebook(_nb_bytes(c4={"metadata": {"nbgrader": None}, "source": ["a", "b"]}), 10**6)
+    assert nb.cells[4].source == "ab" and "nbgrader" not in nb.cells[4].metadata
+    with pytest.raises(Unreadable, match="too large"):
+        clean_notebook(_nb_bytes(), 100)
+
+
+def test_check_folder_reads_regular_notebooks_only(tmp_path):
+    expected = {"00-tiny": {"ex1-tests": released_source(TEST_SOURCE)}}
+    (tmp_path / "mine.ipynb").write_bytes(_nb_bytes())
+    (tmp_path / "numpy.py").write_text("raise SystemExit")
+    (tmp_path / "link.ipynb").symlink_to("/etc/passwd")
+    check = check_folder(tmp_path, expected, 10**6)
+    assert check.gradable and list(check.notebooks) == ["00-tiny"]
+    notes = "; ".join(check.notes)
+    assert "renamed notebook 'mine.ipynb'" in notes and "numpy.py" in notes and "not a regular file" in notes
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert check_folder(empty, expected, 10**6).problem == "no notebook submitted"
+
+
+def test_collect_never_writes_outside_the_course_folder(tmp_path):
+    export = tmp_path / "export.zip"
+    with zipfile.ZipFile(export, "w") as zf:
+        zf.writestr("../../escape_1_00-tiny.ipynb", b"{}")
+        zf.writestr("/abs/olute_1_00-tiny.ipynb", b"{}")
+        zf.writestr("good_1_00-tiny.ipynb", b"{}")
+        zf.writestr("good_1_helper.py", b"import os")
+        zf.writestr("..%2f_1_00-tiny.ipynb", b"{}")
+    course = tmp_path / "course"
+    collected = collect.collect(export, course, "00-tiny", notebooks=["00-tiny.ipynb"])
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert all(course in p.parents or p == export for p in written), written
+    assert (course / "submitted" / "good" / "00-tiny" / "00-tiny.ipynb").exists()
+    assert not (course / "submitted" / "good" / "00-tiny" / "helper.py").exists()
+    statuses = {c.path: c.status for c in collected}
+    assert statuses["good_1_helper.py"].startswith("ignored")
+    assert collect.safe_relpath("../../a/./b", 3) == collect.PurePosixPath("a/b")
+    assert collect.safe_relpath("../..", 3).name == "member-3"
+
+
+def test_failure_reasons_name_the_cause():
+    assert "kernel died" in failure_reason("nbclient.exceptions.DeadKernelError: Kernel died")
+    assert "did not start" in failure_reason("RuntimeError: Kernel didn't respond in 60 seconds")
+    assert failure_reason("") == "nbgrader exited with an error"
+
+
+def test_imports_of_reads_the_locked_cells_imports():
+    assert imports_of("import numpy as np\nfrom keras import layers\nfrom . import x\nimport a.b") == [
+        "numpy", "keras", "a.b"]
+    assert imports_of("def (") == []
+
+
+def test_safe_feedback_keeps_only_inert_outputs():
+    cell = nbformat.v4.new_code_cell("x", metadata={"nbgrader": {"grade": True, "grade_id": "t", "score": 0.0,
+                                                                  "points": 2.0, "solution": False}})
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/html": "<script>alert(1)</script>",
+                                                      "image/png": "bad\"onerror=x", "text/plain": "ok"}),
+        nbformat.v4.new_output("display_data", data={"application/javascript": "alert(1)"}),
+    ]
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    SafeFeedback().preprocess(nb, {})
+    data = [o["data"] for o in nb.cells[0].outputs if "data" in o]
+    assert data == [{"text/plain": "ok"}, {"text/plain": "[output not shown in feedback]"}]
+    assert nb.cells[0].outputs[-1]["ename"] == "HiddenTestFailed"
+
+
+def test_guarded_execute_takes_only_its_own_nonce():
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="hello\nabc\n")]
+    assert GuardedExecute()._take_nonce(cell, "abc") and cell.outputs[0]["text"] == "hello\n"
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="abc\nmore\n")]
+    assert not GuardedExecute()._take_nonce(cell, "abc")
+
+
+# --- the guard, run against a stand-in for IPython's shell ------------------------------------
+
+
+class _Events:
+    def __init__(self):
+        self.callbacks = {"pre_run_cell": [], "post_run_cell": [], "post_execute": []}
+
+
+class _Kernel:
+    def __init__(self):
+        self.shell_handlers = {"execute_request": self.do_execute}
+        self.control_handlers = {}
+
+    def do_execute(self, code):
+        return "real"
+
+
+class _Shell:
+    def __init__(self):
+        self.kernel = _Kernel()
+        self.events = _Events()
+        self.input_transformers_post = []
+        self.ast_transformers = []
+        self.user_ns = {"np": types}
+
+    def run_cell(self, source):
+        return "real"
+
+
+@pytest.fixture
+def guard(monkeypatch):
+    """guard.py executed as boot.py executes it, with a stand-in shell armed and snapshotted."""
+    import gc
+    import hashlib
+    import os
+    import signal
+
+    read, write = os.pipe()
+    import builtins
+
+    namespace = {"__builtins__": dict(vars(builtins)), "__name__": "grader_guard"}
+    exec(compile(Path(GUARD_SCRIPT).read_text(), "<grader guard>", "exec"), namespace)
+    namespace.update(_KEY=b"k" * 32, _CHANNEL=write, _write=os.write, _blake2b=hashlib.blake2b,
+                     _exit=os._exit, _sigmask=signal.pthread_sigmask, _SIG_BLOCK=signal.SIG_BLOCK,
+                     _SIG_SETMASK=signal.SIG_SETMASK, _ALL_SIGNALS=signal.valid_signals(),
+                     _gc_disable=gc.disable, _gc_enable=gc.enable, _gc_isenabled=gc.isenabled, _sys=sys,
+                     _PROTECTED_MODULES=("math",))
+    shell = _Shell()
+    streams = io.StringIO(), io.StringIO()  # the guard watches sys.stdout: not pytest's, which it swaps
+
+    def ask(command, *extra):
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = streams
+        try:
+            namespace["_guard"]((command, "0" * 32, *extra))
+        finally:
+            sys.stdout, sys.stderr = saved
+        line = os.read(read, 65536).decode().strip()
+        assert line.startswith("GRADER-GUARD ")
+        body, mac = line.removeprefix("GRADER-GUARD ").rsplit(" ", 1)
+        assert mac == hashlib.blake2b(body.encode(), key=b"k" * 32, digest_size=16).hexdigest()
+        return [item for item in body.split(" ", 3)[3].split("|") if item]
+
+    assert ask("arm", shell) == [] and ask("snapshot") == []
+    yield shell, ask
+    os.close(read)
+    os.close(write)
+
+
+def test_guard_finds_nothing_on_an_untouched_kernel(guard):
+    shell, ask = guard
+    shell.kernel.execution_count = 5  # data changes as honest code runs
+    assert ask("before") == [] and ask("after") == []
+
+
+def test_guard_restores_every_kind_of_tampering(guard):
+    import math
+
+    shell, ask = guard
+    shell.input_transformers_post.append(lambda lines: ["pass\n"])
+    shell.events.callbacks["post_run_cell"].append(print)
+    shell.run_cell = lambda source: "fake"
+    shell.kernel.do_execute = lambda code: "fake"
+    original_sqrt = math.sqrt
+    math.sqrt = lambda x: 3
+    shell.user_ns["np"] = "not a module"
+    shell.user_ns["isinstance"] = lambda *a: True
+    found = " | ".join(ask("before"))
+    for what in ("input_transformers_post", "post_run_cell", "shell.run_cell", "do_execute", "math.sqrt",
+                 "user namespace: np", "shadows the builtin isinstance"):
+        assert what in found, (what, found)
+    assert shell.input_transformers_post == [] and shell.events.callbacks["post_run_cell"] == []
+    assert shell.run_cell("x") == "real" and shell.kernel.do_execute("x") == "real"
+    assert math.sqrt is original_sqrt and shell.user_ns["np"] is types and "isinstance" not in shell.user_ns
+    assert ask("before") == []
+
+
+def test_guard_restores_class_patches_and_reports_tests_that_trace(guard):
+    shell, ask = guard
+    real = _Kernel.do_execute
+    _Kernel.do_execute = lambda self, code: "fake"
+    try:
+        assert any("_Kernel.do_execute" in item for item in ask("before"))
+        assert _Kernel.do_execute is real
+    finally:
+        _Kernel.do_execute = real
+    assert ask("before") == []
+
+
+def test_boot_script_keeps_the_key_out_of_reach(tmp_path):
+    """The key file is gone and nothing but the guard holds the key; gc.get_objects stops the kernel."""
+    import subprocess
+
+    key_dir = tmp_path / "g"
+    key_dir.mkdir()
+    (key_dir / "key").write_bytes(b"s" * 32)
+    boot = GUARD_SCRIPT.with_name("boot.py")
+    code = (
+        "import importlib.util, os, sys\n"
+        f"spec = importlib.util.spec_from_file_location('boot', {str(boot)!r})\n"
+        "boot = importlib.util.module_from_spec(spec); spec.loader.exec_module(boot)\n"
+        "boot._install_guard()\n"
+        f"print(os.path.exists({str(key_dir / 'key')!r}), 'GRADER_GUARD_DIR' in os.environ,"
+        " any(v == b's' * 32 for v in vars(boot).values() if isinstance(v, bytes)), flush=True)\n"
+        "import gc\ngc.get_objects()\nprint('not reached')\n"
+    )
+    env = {"GRADER_GUARD_DIR": str(key_dir), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.stdout.splitlines()[0] == "False False False", proc.stdout + proc.stderr
+    assert "not reached" not in proc.stdout and proc.returncode == 86
+    assert "GRADER-GUARD-KILL gc.get_objects" in proc.stderr

@@ -1,0 +1,307 @@
+"""Grades a dishonest or sloppy submission cannot fool or stop: one real class, every attack.
+
+One ``grader autograde`` run (the CLI, two workers, sandbox on) grades a class of the tiny fixture
+lesson (``tests/fixtures/lessons/00-tiny``: two exercises, no TensorFlow, seconds per
+submission) in which nearly every student attacks the grader a different way, then ``grader
+feedback`` writes their pages. The checks, per attack class:
+
+- tampering with the kernel (transformers, events, replaced methods, patched libraries, trace
+  functions, forged outputs): a blank notebook still scores 0 and is reported as tampering;
+  correct answers plus tampering lose the tampered exercises;
+- the working folder (links to the gradebook, pipes, junk and extra notebooks, huge files,
+  a module that shadows one the kernel imports): nothing reaches the gradebook or the course
+  folder, the submission is graded normally;
+- hostile files and metadata (``nbgrader: null``, a numeric source, a pipe, a link or an
+  undecodable name in the submitted folder or as the student's name): one status line each;
+- resources (fork bomb, a full ``/tmp``, a memory-hungry child, the environment, the network):
+  bounded, invisible or unreachable;
+- hidden tests in feedback (an updated display, an exception message carrying ``In``, an extra
+  notebook): no page shows a hidden line;
+- honest submissions (warnings on stderr, a plot, prints): full marks, status ``graded``.
+Every other student is graded whatever the others do, and the status CSV lists everyone.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import socket
+import sqlite3
+
+import nbformat
+import pytest
+from helpers import FIXTURE_LESSONS, read_nb
+from nbgrader.api import Gradebook
+
+from grader import sandbox
+from grader.cli import main as grader_main
+from grader.config import nbgrader_settings
+from grader.gradebook import db_url
+from grader.run_nbgrader import run_nbgrader
+
+pytestmark = pytest.mark.notebook
+
+LESSON = "00-tiny"
+ADD = "def add(a, b):\n    return a + b\n"
+MEAN = "def mean(xs):\n    return sum(xs) / len(xs)\n"
+FULL = {"ex1-tests": 2.0, "ex2-tests": 2.0}
+ZERO = {"ex1-tests": 0.0, "ex2-tests": 0.0}
+SECRET_ENV = "GRADER_TEST_SECRET_VALUE"
+
+# Kernel tampering that makes a blank notebook "pass" under plain nbgrader (answers left blank).
+TAMPER_BLANK = {
+    "output-before-test": (
+        "ip = get_ipython()\nip.events.register('pre_run_cell', lambda *a: ip.displayhook(2.0))"),
+    "input-transformer": "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])",
+    "ast-transformer": (
+        "import ast\nclass Gut(ast.NodeTransformer):\n    def visit_Module(self, node):\n"
+        "        node.body = [ast.Pass()]\n        return node\n"
+        "get_ipython().ast_transformers.append(Gut())"),
+    "post-run-clears-error": (
+        "from IPython.display import clear_output\ndef hide(result):\n    result.error_in_exec = None\n"
+        "    clear_output()\nget_ipython().events.register('post_run_cell', hide)"),
+    "wrapped-run-cell": (
+        "ip = get_ipython()\n_orig = ip.run_cell_async\n"
+        "async def run_cell_async(raw_cell, *a, **k):\n"
+        "    return await _orig('pass' if 'assert' in raw_cell else raw_cell, *a, **k)\n"
+        "ip.run_cell_async = run_cell_async\nip.run_cell = lambda raw_cell, *a, **k: None"),
+    "replaced-do-execute": (
+        "k = get_ipython().kernel\n_orig = k.do_execute\n"
+        "async def do_execute(code, silent, *args, **kw):\n"
+        "    return await _orig('pass' if 'grader.guard' not in code else code, silent, *args, **kw)\n"
+        "k.do_execute = do_execute"),
+    "class-patched-do-execute": (
+        "k = get_ipython().kernel\n_orig = type(k).do_execute\n"
+        "async def do_execute(self, code, silent, *args, **kw):\n"
+        "    return await _orig(self, 'pass' if 'assert' in code else code, silent, *args, **kw)\n"
+        "type(k).do_execute = do_execute"),
+    "shadowed-builtins": (
+        "import builtins, numpy\nnumpy.allclose = lambda *a, **k: True\n"
+        "def add(a, b):\n    return AlwaysRight()\nclass AlwaysRight:\n    def __eq__(self, other):\n"
+        "        return True\nbuiltins.AssertionError = type('Nope', (Exception,), {})"),
+    "trace-jumps-asserts": (
+        "import sys\ndef jump(frame, event, arg):\n"
+        "    if event == 'line' and frame.f_code.co_filename.startswith('<ipython'):\n"
+        "        try:\n            frame.f_lineno = frame.f_lineno + 1\n        except ValueError:\n"
+        "            pass\n    return jump\n"
+        "def add(a, b):\n    sys._getframe(1).f_trace = jump\n    sys.settrace(jump)\n    return 0"),
+    "finds-the-guard": "import gc\nhooks = [o for o in gc.get_objects() if callable(o)]",
+}
+# Correct answers, then something nasty in the kernel's working folder or the machine.
+HOSTILE_BUT_CORRECT = {
+    "symlink-gradebook": (
+        "import glob, os\nfor p in glob.glob('*'):\n    os.remove(p)\n"
+        "os.symlink({gradebook!r}, '00-tiny.ipynb')\nos.symlink('/', 'root-link')"),
+    "pipe-junk-extra-notebooks": (
+        "import os, json\nos.mkfifo('00-tiny.ipynb.fifo')\nos.mkfifo('zz.ipynb')\n"
+        "open('junk.ipynb', 'w').write('{{not json')\n"
+        "open('leak.ipynb', 'w').write(json.dumps({{'cells': [], 'In': list(In)}}))\n"
+        "with open('huge.bin', 'wb') as f:\n    f.truncate(10**12)"),
+    "resources": (
+        "import os, subprocess, sys, time\nforked = 0\ntry:\n    for _ in range(3000):\n"
+        "        pid = os.fork()\n        if pid == 0:\n            time.sleep(20)\n            os._exit(0)\n"
+        "        forked += 1\nexcept OSError:\n    pass\nprint('forked', forked)\n"
+        "try:\n    open('/tmp/fill', 'wb').write(b'x' * (700 * 2**20))\nexcept OSError as e:\n"
+        "    print('tmp full', e.errno)\n"
+        "child = subprocess.run([sys.executable, '-c', 'b = bytearray(6 * 2**30)'], capture_output=True)\n"
+        "print('child exit', child.returncode)"),
+    "environment-and-network": (
+        "import os, socket\nprint('ENV', sorted(os.environ))\n"
+        "print('SECRET' if any('{secret}' in v for v in os.environ.values()) else 'no secret')\n"
+        "try:\n    socket.create_connection(('127.0.0.1', {port}), timeout=3)\n    print('NET reached')\n"
+        "except OSError as e:\n    print('NET blocked')"),
+}
+# Correct answers that try to carry the hidden tests (which the graded run sends to the kernel, so
+# ``In`` holds them) into the feedback page: a display updated later, an exception message, a file.
+LEAKS = {
+    "ex1-answer": "from IPython.display import display\ndisplay('placeholder', display_id='leak')\n" + ADD,
+    "ex2-answer": MEAN + (
+        "import json\nfrom IPython.display import update_display\n"
+        "update_display(json.dumps(list(In)), display_id='leak')\n"
+        "open('leak.ipynb', 'w').write(json.dumps({'cells': [], 'In': list(In)}))\n"
+        "raise ValueError(json.dumps(list(In)))"),
+}
+HONEST = {
+    "honest-warnings-and-plot": (
+        "import warnings\nimport matplotlib.pyplot as plt\nplt.plot([1, 2], [3, 4])\nplt.title('a plot')\n"
+        "plt.show()\ndef add(a, b):\n    warnings.warn('adding numbers')\n    return a + b\n"),
+}
+
+
+def _submission(student_nb, answers: dict[str, str]):
+    nb = nbformat.from_dict(json.loads(json.dumps(student_nb)))
+    for cell in nb.cells:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if gid in answers:
+            cell.source = answers[gid]
+    return nb
+
+
+def _write(course, student: str, nb=None, *, data: bytes | None = None, name=f"{LESSON}.ipynb"):
+    folder = course / "submitted" / student / LESSON
+    folder.mkdir(parents=True, exist_ok=True)
+    if data is None:
+        data = nbformat.writes(nb).encode()
+    (folder / name).write_bytes(data)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    """The class, graded once by ``grader autograde`` and given feedback by ``grader feedback``."""
+    course = tmp_path_factory.mktemp("integrity") / "course"
+    course.mkdir()
+    run_nbgrader("generate_assignment", [LESSON, "--force"],
+                 nbgrader_settings(course, source=FIXTURE_LESSONS, release=course / "release"))
+    student_nb = read_nb(course / "release" / LESSON / f"{LESSON}.ipynb")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    gradebook = str(course / "gradebook.db")
+
+    _write(course, "good", _submission(student_nb, {"ex1-answer": ADD, "ex2-answer": MEAN}))
+    _write(course, "blank", student_nb)
+    for name, code in TAMPER_BLANK.items():
+        _write(course, f"blank-{name}", _submission(student_nb, {"ex1-answer": code}))
+    _write(course, "correct-then-tamper", _submission(student_nb, {
+        "ex1-answer": ADD, "ex2-answer": MEAN + TAMPER_BLANK["input-transformer"]}))
+    for name, code in HOSTILE_BUT_CORRECT.items():
+        code = code.format(gradebook=gradebook, secret=SECRET_ENV, port=port)
+        _write(course, name, _submission(student_nb, {"ex1-answer": code + "\n" + ADD, "ex2-answer": MEAN}))
+    for name, code in HONEST.items():
+        _write(course, name, _submission(student_nb, {"ex1-answer": code, "ex2-answer": MEAN}))
+    _write(course, "leaks-for-feedback", _submission(student_nb, LEAKS))
+    folder = _write(course, "shadow-module", _submission(student_nb, {"ex1-answer": ADD, "ex2-answer": MEAN}))
+    for module in ("numpy.py", "ipykernel_launcher.py", "sitecustomize.py", "boot.py"):
+        (folder / module).write_text("raise SystemExit('shadowed')\n")
+
+    nulled = _submission(student_nb, {"ex1-answer": ADD, "ex2-answer": MEAN})
+    for cell in nulled.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "ex1-tests":
+            cell.metadata["nbgrader"] = None
+    _write(course, "null-metadata", data=json.dumps(nulled).encode())
+    numeric = json.loads(nbformat.writes(student_nb))
+    numeric["cells"][1]["source"] = 42
+    _write(course, "numeric-source", data=json.dumps(numeric).encode())
+    _write(course, "garbage", data=b"\x89PNG not a notebook")
+    correct = {"ex1-answer": ADD, "ex2-answer": MEAN}
+    folder = _write(course, "odd-file-names", _submission(student_nb, correct))
+    (folder / os.fsdecode(b"\xff\xfe.ipynb")).write_text("{}")
+    folder = course / "submitted" / "pipe" / LESSON
+    folder.mkdir(parents=True)
+    os.mkfifo(folder / f"{LESSON}.ipynb")
+    folder = course / "submitted" / "link" / LESSON
+    folder.mkdir(parents=True)
+    (folder / f"{LESSON}.ipynb").symlink_to(FIXTURE_LESSONS / LESSON / f"{LESSON}.ipynb")
+    (course / "submitted" / os.fsdecode(b"caf\xe9") / LESSON).mkdir(parents=True)
+
+    os.environ[SECRET_ENV] = "do-not-show-students"
+    try:
+        code = grader_main(["autograde", LESSON, "--jobs", "2", "--course-dir", str(course),
+                            "--lessons-dir", str(FIXTURE_LESSONS), "--cell-timeout", "60",
+                            "--time-limit", "300"])
+        assert code == 0
+        feedback_students = ["good", "blank", "leaks-for-feedback", "pipe-junk-extra-notebooks",
+                             "blank-input-transformer"]
+        args = ["feedback", LESSON, "--course-dir", str(course), "--lessons-dir", str(FIXTURE_LESSONS)]
+        for student in feedback_students:
+            args += ["--student", student]
+        grader_main(args)
+    finally:
+        os.environ.pop(SECRET_ENV, None)
+        listener.close()
+    rows = {r["student"]: r for r in csv.DictReader(open(course / "reports" / f"{LESSON}-autograde.csv"))}
+    with Gradebook(db_url(course)) as gb:
+        scores = {}
+        for student in rows:
+            try:
+                nb = gb.find_submission_notebook(LESSON, LESSON, student)
+            except Exception:
+                continue
+            scores[student] = {g.name: g.score for g in nb.grades if g.cell_type == "code"}
+    return course, rows, scores
+
+
+def _printed(course, student: str) -> str:
+    nb = read_nb(course / "autograded" / student / LESSON / f"{LESSON}.ipynb")
+    return "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+
+
+def test_honest_submissions_keep_full_marks(graded_class):
+    course, rows, scores = graded_class
+    for student in ("good", *HONEST, "shadow-module", "odd-file-names"):
+        assert scores[student] == FULL, (student, rows[student])
+        assert rows[student]["status"] == "graded", rows[student]
+    assert scores["blank"] == ZERO and rows["blank"]["status"] == "graded"
+
+
+@pytest.mark.parametrize("attack", sorted(TAMPER_BLANK))
+def test_tampering_never_earns_points(graded_class, attack):
+    _, rows, scores = graded_class
+    student = f"blank-{attack}"
+    assert scores[student] == ZERO, (student, rows[student])
+    assert rows[student]["status"].startswith("tampering suspected"), rows[student]
+
+
+def test_tampering_after_correct_answers_loses_the_tampered_exercise(graded_class):
+    _, rows, scores = graded_class
+    assert scores["correct-then-tamper"] == {"ex1-tests": 2.0, "ex2-tests": 0.0}, rows["correct-then-tamper"]
+    assert "tampering suspected: ex2-tests scored 0" in rows["correct-then-tamper"]["status"]
+
+
+def test_the_kernel_cannot_touch_the_course_folder(graded_class):
+    course, rows, scores = graded_class
+    for student in (*HOSTILE_BUT_CORRECT, "leaks-for-feedback"):
+        assert scores[student] == FULL, (student, rows[student])
+    with sqlite3.connect(course / "gradebook.db") as db:  # still a gradebook, not notebook JSON
+        assert db.execute("select count(*) from student").fetchone()[0] >= len(scores)
+    for student in HOSTILE_BUT_CORRECT:
+        folder = course / "autograded" / student / LESSON
+        assert sorted(p.name for p in folder.iterdir()) == [f"{LESSON}.ipynb"], student
+        assert not (folder / f"{LESSON}.ipynb").is_symlink()
+    assert not any(p.is_symlink() or p.is_fifo() for p in course.rglob("*") if "submitted" not in p.parts)
+
+
+def test_resources_environment_and_network_are_bounded(graded_class):
+    course, rows, _ = graded_class
+    printed = _printed(course, "resources")
+    forked = int(printed.split("forked ")[1].split()[0])
+    assert forked < 3000, "the task limit must stop a fork bomb"
+    assert "tmp full" in printed, "the kernel's /tmp must be size-limited"
+    assert "child exit 0" not in printed, "a child process must not get 6 GiB"
+    env = _printed(course, "environment-and-network")
+    assert "no secret" in env and SECRET_ENV not in env, "the grader's environment leaked"
+    if sandbox.bwrap_works():  # the network namespace is bubblewrap's
+        assert "NET blocked" in env, "the kernel reached a TCP port on the grading machine"
+
+
+def test_hostile_files_each_get_their_own_status_line(graded_class):
+    _, rows, scores = graded_class
+    assert rows["numeric-source"]["status"].startswith("not gradable: corrupt notebook (cell 1")
+    assert rows["garbage"]["status"].startswith("not gradable: corrupt notebook")
+    assert rows["pipe"]["status"] == "not gradable: no notebook submitted"
+    assert rows["link"]["status"] == "not gradable: no notebook submitted"
+    odd = [s for s in rows if s.startswith("caf")]
+    assert odd and rows[odd[0]]["status"].endswith("unusable student folder name")
+    assert scores["null-metadata"] == {"ex1-tests": 0.0, "ex2-tests": 2.0}, rows["null-metadata"]
+    assert "deleted: ex1-tests" in rows["null-metadata"]["notes"]
+    assert "ignored" in rows["odd-file-names"]["notes"]
+    for student in ("numeric-source", "garbage", "pipe", "link"):
+        assert scores[student] == ZERO
+
+
+def test_feedback_never_shows_a_hidden_test(graded_class):
+    course, _, _ = graded_class
+    pages = sorted((course / "feedback").rglob("*.html"))
+    assert {p.parent.parent.name for p in pages} == {
+        "good", "blank", "leaks-for-feedback", "pipe-junk-extra-notebooks", "blank-input-transformer"}
+    for page in pages:
+        text = page.read_text()
+        assert "SECRET-HIDDEN" not in text and "BEGIN HIDDEN" not in text, page
+        assert "Content-Security-Policy" in text and "<script src" not in text
+    blank = (course / "feedback" / "blank" / LESSON / f"{LESSON}.html").read_text()
+    assert "add(1, 2) should be 3" in blank, "a visible test's message must be shown"
+    tampered = (course / "feedback" / "blank-input-transformer" / LESSON / f"{LESSON}.html").read_text()
+    assert "TamperingSuspected" in tampered
