@@ -1,0 +1,407 @@
+"""A class on the course's JupyterHub, end to end, driven as its members would drive it.
+
+A real JupyterHub with configurable-http-proxy on loopback, real Unix accounts (an instructor and
+three students, made by ``python -m hub setup``), each user's own JupyterLab started as that user
+by the hub's LocalProcessSpawner, and nbgrader's exchange in a scratch folder:
+
+1. the instructor releases lesson 01 (``nbgrader release_assignment``, as in a terminal on the hub);
+2. student 1 logs in on the hub's log-in page in headless Chromium, opens the Assignment List,
+   fetches the lesson, opens it, types every answer, saves and submits from the panel; student 2
+   (one exercise answered) and student 3 (nothing answered) fetch and submit with ``nbgrader`` as
+   their own Unix users, as from a terminal in their JupyterLab;
+3. the instructor collects (``nbgrader collect``), grades with the course's sandboxed parallel
+   ``grader autograde``: full marks, one exercise's marks, zero;
+4. a student cannot list the exchange's inbox, read another's submission or home, the gradebook,
+   the course folder or the solutions, nor remove the released lesson; the instructor can read what
+   a grader must (so the refusals are not for want of a file);
+5. the instructor writes feedback (``grader feedback``) and releases it (``nbgrader
+   release_feedback``); student 1 fetches it from the panel, the others with ``nbgrader
+   fetch_feedback``; no hidden test line appears in anything a student receives.
+
+Skipped, with the reason, unless running as root (accounts, a spawner that switches users) with
+Chromium and Node.js. Screenshots, the hub's log, the commands run and the instructor's course
+folder go to ``artifacts/hub/class/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from helpers import read_nb, solution_path, student_path
+from jupyterlab_driver import CHROMIUM, Lab, chromium_page
+from variants import answer_text, grade_id
+
+from kerascourse.paths import REPO_ROOT
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group(name="browser")]
+
+LESSON = "01-sequential-models"
+INSTRUCTOR = "kctest-instructor"
+FULL, PARTIAL, NONE = STUDENTS = ("kctest-student1", "kctest-student2", "kctest-student3")
+PARTIAL_ANSWERS = ("ex1-answer",)  # the one exercise student 2 answers
+ARTIFACTS = REPO_ROOT / "artifacts" / "hub"
+CLASS_ARTIFACTS = ARTIFACTS / "class"  # the class test's screenshots, logs and course folder
+BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+FILL_ANSWERS = """\
+import json, sys, nbformat
+path, answers = sys.argv[1], json.loads(sys.argv[2])
+nb = nbformat.read(path, as_version=4)
+for cell in nb.cells:
+    gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    if gid in answers:
+        cell.source = answers[gid]
+nbformat.write(nb, path)
+"""
+
+
+def _requirements() -> str:
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return ("the hub test creates Unix accounts and starts servers as them: run it as root "
+                "(sudo .venv/bin/python -m pytest tests/test_hub.py)")
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is missing: `make data` installs Debian's chromium as root"
+    if not shutil.which("node") or not shutil.which("npm"):
+        return "JupyterHub's proxy needs Node.js 20+ and npm (apt-get install nodejs npm)"
+    return ""
+
+
+def hidden_test_lines(lesson: str) -> list[str]:
+    """Every line between the hidden-test markers of the lesson's solution notebook."""
+    lines, inside = [], False
+    for cell in read_nb(solution_path(lesson)).cells:
+        for line in cell.source.splitlines():
+            if line.strip().startswith(BEGIN):
+                inside = True
+            elif line.strip().startswith(END):
+                inside = False
+            elif inside and line.strip():
+                lines.append(line.strip())
+    return lines
+
+
+def _text(html: str) -> str:
+    """What a browser shows of an HTML page, whitespace collapsed (highlighting splits code in spans)."""
+    return " ".join(BeautifulSoup(html, "html.parser").get_text(" ").split())
+
+
+def _squash(line: str) -> str:
+    return " ".join(line.split())
+
+
+def _auto_scores(course_dir: Path, lesson: str) -> dict[str, float]:
+    """Each student's autograded points for the lesson, from the instructor's gradebook."""
+    from nbgrader.api import Gradebook
+
+    scores = {}
+    with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gb:
+        for student in STUDENTS:
+            notebook = gb.find_submission_notebook(lesson, lesson, student)
+            scores[student] = sum(g.auto_score or 0 for g in notebook.grades if g.cell.cell_type == "code")
+    return scores
+
+
+@pytest.fixture(scope="module")
+def lesson_facts() -> dict:
+    student, solution = read_nb(student_path(LESSON)), read_nb(solution_path(LESSON))
+    by_id = {grade_id(c): i for i, c in enumerate(student.cells) if grade_id(c)}
+    answers = {grade_id(c): answer_text(c) for c in solution.cells
+               if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    points = {grade_id(c): c.metadata.nbgrader.get("points", 0) for c in solution.cells
+              if c.cell_type == "code" and c.get("metadata", {}).get("nbgrader", {}).get("grade")}
+    visible = [line.strip() for c in student.cells
+               if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")
+               for line in c.source.splitlines() if line.strip().startswith("assert")]
+    return {"cells": len(student.cells), "by_id": by_id, "answers": answers, "points": points,
+            "visible": visible}
+
+
+def _hub_settings():
+    import sys
+
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    from hub import settings
+
+    return settings
+
+
+def test_hub_settings_agree_with_the_course():
+    """``hub.settings`` keeps its own copies of course facts (so a hub's Python can import it
+    without the course's packages); they must agree with the course's."""
+    from grader.config import COURSE_ID
+    from kerascourse.lab import config_dir
+
+    hs = _hub_settings()
+    assert hs.COURSE_ID == COURSE_ID
+    assert hs.VIEWS == {False: config_dir(False), True: config_dir(True)}
+    assert (hs.ENV_BIN / "jupyterhub-singleuser").exists(), "jupyterhub is not installed in the environment"
+    custom = hs.HubSettings(instructors=("teach",), students=("a", "b"), exchange_root=Path("/x/exchange"),
+                            course_dir=Path("/x/course"), bind_url="http://127.0.0.1:1", hub_port=2,
+                            proxy_api_port=3, instructors_group="g1", users_group="g2")
+    assert hs.HubSettings.from_env(custom.to_env()) == custom
+    assert hs.HubSettings.from_env({}) == hs.HubSettings()
+    student, teacher = (hs.singleuser_environment(custom, name) for name in ("a", "teach"))
+    for env, view in ((student, config_dir(False)), (teacher, config_dir(True))):
+        assert env["JUPYTER_CONFIG_PATH"].split(os.pathsep) == [str(hs.HUB_JUPYTER_DIR), str(view)]
+    assert hs.COURSE_DIR_VAR not in student and teacher[hs.COURSE_DIR_VAR] == "/x/course"
+    assert student[hs.EXCHANGE_VAR] == teacher[hs.EXCHANGE_VAR] == "/x/exchange"
+
+
+def _nbgrader_config(monkeypatch, tmp_path, config_path: list[Path], env: dict[str, str]):
+    """The configuration nbgrader's apps (and the Assignment List) load with these folders first."""
+    from nbgrader.apps.baseapp import NbGrader
+
+    monkeypatch.chdir(tmp_path)  # nbgrader also reads ./nbgrader_config.py
+    monkeypatch.setenv("JUPYTER_CONFIG_PATH", os.pathsep.join(map(str, config_path)))
+    for var in ("KERAS_COURSE_EXCHANGE", "KERAS_COURSE_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    for var, value in env.items():
+        monkeypatch.setenv(var, value)
+    app = NbGrader()
+    app.load_config_file()
+    return app.config
+
+
+def test_nbgrader_settings_on_the_hub_and_alone(monkeypatch, tmp_path):
+    """On the hub the hub's exchange wins over ``make lab``'s local one; instructors get their
+    course folder; alone, ``make lab`` has a local exchange that exists (no error in the panel)."""
+    from grader.config import COURSE_ID, GRADING_DIR
+    from kerascourse.lab import config_dir
+
+    hs = _hub_settings()
+    hub_student = _nbgrader_config(monkeypatch, tmp_path, [hs.HUB_JUPYTER_DIR, config_dir(False)],
+                                   {hs.EXCHANGE_VAR: "/srv/x/exchange"})
+    assert hub_student.Exchange.root == "/srv/x/exchange"
+    assert hub_student.CourseDirectory.course_id == COURSE_ID
+    assert "db_url" not in hub_student.CourseDirectory, "a student's server must not know the gradebook"
+    hub_teacher = _nbgrader_config(monkeypatch, tmp_path, [hs.HUB_JUPYTER_DIR, config_dir(True)],
+                                   {hs.EXCHANGE_VAR: "/srv/x/exchange", hs.COURSE_DIR_VAR: str(tmp_path)})
+    assert hub_teacher.Exchange.root == "/srv/x/exchange"
+    assert hub_teacher.CourseDirectory.root == str(tmp_path.resolve())
+    assert hub_teacher.CourseDirectory.db_url == f"sqlite:///{tmp_path.resolve() / 'gradebook.db'}"
+    alone = _nbgrader_config(monkeypatch, tmp_path, [config_dir(False)], {})
+    assert alone.Exchange.root == str(GRADING_DIR / "exchange")
+    assert (GRADING_DIR / "exchange").is_dir(), "make lab's exchange was not created"
+
+
+@pytest.mark.browser
+def test_make_lab_assignment_list_shows_no_error(tmp_path):
+    """Alone (``make lab``), the Assignment List opens on the local exchange: empty, no error."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: `make data` installs Debian's chromium as root")
+    from jupyterlab_driver import running_lab
+
+    root = tmp_path / "lab"
+    root.mkdir()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with running_lab(root, tmp_path) as server, chromium_page(tmp_path / "chromium") as page:
+        page.goto(f"{server.url}/lab?token={server.token}")
+        page.locator("#jp-main-dock-panel").wait_for(timeout=120_000)
+        _open_assignment_list(page)
+        placeholder = page.locator("#released_assignments_list_placeholder")
+        placeholder.wait_for(state="visible", timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / "make-lab-assignment-list.png"))
+        lists = ("released", "fetched", "submitted")
+        errors = [page.locator(f"#{name}_assignments_list_error") for name in lists]
+        assert not [e.inner_text() for e in errors if e.is_visible()], "the Assignment List shows an error"
+        assert "There are no assignments to fetch" in placeholder.inner_text()
+
+
+def test_a_class_on_jupyterhub(lesson_facts, record_property):
+    reason = _requirements()
+    if reason:
+        pytest.skip(reason)
+    from hub_driver import listing_fails, running_class
+
+    started = time.perf_counter()
+    hidden = hidden_test_lines(LESSON)
+    assert hidden, "lesson 01 has no hidden tests: the feedback check would prove nothing"
+    answers, points = lesson_facts["answers"], lesson_facts["points"]
+    full_marks = sum(points.values())
+    partial_marks = sum(points[gid.replace("-answer", "-tests")] for gid in PARTIAL_ANSWERS)
+    assert 0 < partial_marks < full_marks, points  # lesson 01: three or more exercises, 2 points each
+    shutil.rmtree(CLASS_ARTIFACTS, ignore_errors=True)
+    CLASS_ARTIFACTS.mkdir(parents=True)
+
+    with (running_class((INSTRUCTOR,), STUDENTS, CLASS_ARTIFACTS) as hub,
+          chromium_page(hub.scratch / "chromium") as page):
+        course, exchange = hub.settings.course_folder(), hub.settings.course_exchange()
+        assert oct(hub.settings.exchange_root.stat().st_mode & 0o7777) == "0o1777"
+
+        # 1. the instructor releases the lesson
+        hub.run_as(INSTRUCTOR, "nbgrader", "release_assignment", LESSON)
+        released = exchange / "outbound" / LESSON / f"{LESSON}.ipynb"
+        assert released.read_bytes() == student_path(LESSON).read_bytes(), "released != notebooks/"
+
+        # 2. students 2 and 3 work in terminals while student 1 works in the browser
+        def terminal_student(student: str, answered: tuple[str, ...]) -> None:
+            hub.run_as(student, "nbgrader", "fetch_assignment", LESSON)
+            notebook = hub.home(student) / LESSON / f"{LESSON}.ipynb"
+            if answered:
+                hub.run_as(student, "python", "-c", FILL_ANSWERS, str(notebook),
+                           json.dumps({gid: answers[gid] for gid in answered}))
+            hub.run_as(student, "nbgrader", "submit", LESSON)
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            terminals = [pool.submit(terminal_student, PARTIAL, PARTIAL_ANSWERS),
+                         pool.submit(terminal_student, NONE, ())]
+            browser_student(page, hub, lesson_facts)
+            for future in terminals:
+                future.result()
+
+        # 3. collect, autograde: full marks, one exercise's marks, zero
+        collected = hub.run_as(INSTRUCTOR, "nbgrader", "collect", LESSON)
+        log = collected.stdout + collected.stderr
+        assert "cheating attempt" not in log, log  # every submission belongs to its student
+        for student in STUDENTS:
+            assert (course / "submitted" / student / LESSON / f"{LESSON}.ipynb").exists(), log
+        graded = hub.run_as(INSTRUCTOR, "grader", "autograde", LESSON, "--course-dir", str(course),
+                            "--jobs", "2")
+        scores = _auto_scores(course, LESSON)
+
+        # 4. what a student cannot do, and what the instructor can
+        check_isolation(hub, course, released)
+        assert scores == {FULL: full_marks, PARTIAL: partial_marks, NONE: 0}, graded.stdout[-3000:]
+
+        # 5. feedback: written, released, fetched, no hidden test in it
+        hub.run_as(INSTRUCTOR, "grader", "feedback", LESSON, "--course-dir", str(course))
+        folders = [course / "feedback" / student / LESSON for student in STUDENTS]
+        for folder in folders:
+            assert (folder / f"{LESSON}.html").exists(), f"no feedback in {folder}"
+        missing = sorted({name for folder in folders for name in ("timestamp.txt", "submission_secret.txt")
+                          if not (folder / name).exists()})
+        if missing:
+            pytest.xfail(f"`grader feedback` does not yet write nbgrader's feedback layout: {missing} "
+                         "missing next to the HTML, and `nbgrader release_feedback` reads them "
+                         "(the grader restructuring adds them)")
+        hub.run_as(INSTRUCTOR, "nbgrader", "release_feedback", LESSON)
+        assert listing_fails(hub, PARTIAL, exchange / "feedback"), "a student can list all feedback"
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            fetches = [pool.submit(hub.run_as, student, "nbgrader", "fetch_feedback", LESSON)
+                       for student in (PARTIAL, NONE)]
+            browser_fetches_feedback(page, hub)
+            for future in fetches:
+                future.result()
+
+        for student in STUDENTS:
+            fetched = sorted((hub.home(student) / LESSON / "feedback").glob(f"*/{LESSON}.html"))
+            assert fetched, f"{student} has no feedback"
+            text = _text(fetched[-1].read_text())
+            shown = [line for line in hidden if _squash(line) in text]
+            assert not shown, f"{student}'s feedback shows hidden test lines: {shown}"
+            assert any(_squash(line) in text for line in lesson_facts["visible"]), \
+                f"{student}'s feedback shows none of the visible tests: the check would see no code"
+
+    record_property("seconds:hub test (JupyterHub, 3 students, lesson 01)", time.perf_counter() - started)
+
+
+def check_isolation(hub, course: Path, released: Path) -> None:
+    """Student 2 tries, as its own Unix user, what it must not be able to do; the instructor
+    succeeds where a grader must, so a refusal is never for want of a file."""
+    from hub_driver import listing_fails, reading_fails
+
+    student = PARTIAL
+    inbound = hub.settings.course_exchange() / "inbound"
+    submission = f"{inbound}/{FULL}+{LESSON}+*/{LESSON}.ipynb"
+    solution = f"{REPO_ROOT}/solutions/{LESSON}/{LESSON}.ipynb"
+    assert not reading_fails(hub, INSTRUCTOR, submission), "the instructor cannot read submissions"
+    assert not reading_fails(hub, INSTRUCTOR, solution), "the instructor cannot read solutions/"
+    refused = {
+        "list the exchange's inbox": listing_fails(hub, student, inbound),
+        "read another student's submission": reading_fails(hub, student, submission),
+        "read another student's home": reading_fails(hub, student, f"{hub.home(FULL)}/{LESSON}/*.ipynb"),
+        "read the gradebook": reading_fails(hub, student, str(course / "gradebook.db")),
+        "list the collected submissions": listing_fails(hub, student, course / "submitted"),
+        "read the hidden tests in solutions/": reading_fails(hub, student, solution),
+        "read the git history": reading_fails(hub, student, f"{REPO_ROOT}/.git/HEAD"),
+        "remove the released lesson": hub.run_as(student, "rm", "-rf", str(released.parent),
+                                                 check=False).returncode != 0 and released.exists(),
+    }
+    allowed = [what for what, refused_it in refused.items() if not refused_it]
+    assert not allowed, f"a student could: {allowed}"
+
+
+def _login(page, hub, user: str, timeout_s: float = 240) -> None:
+    page.goto(f"{hub.url}/hub/login")
+    page.fill("#username_input", user)
+    page.fill("#password_input", hub.passwords[user])
+    page.click("#login_submit")
+    page.wait_for_url(f"**/user/{user}/lab**", timeout=timeout_s * 1000)
+    page.locator("#jp-main-dock-panel").wait_for(timeout=timeout_s * 1000)
+
+
+def _open_assignment_list(page) -> None:
+    page.locator("#jp-menu-panel .lm-MenuBar-itemLabel", has_text=re.compile("^Nbgrader$")).click()
+    page.locator('li[data-command="nbgrader:open-assignment-list"]').click()
+    page.locator("#released_assignments_list").wait_for()
+
+
+def _rows(page, name: str, timeout_s: float = 120):
+    """The rows of one list of the Assignment List panel, once it has finished loading."""
+    rows = page.locator(f"#{name}_assignments_list > .list_item")
+    rows.first.wait_for(timeout=timeout_s * 1000)
+    error = page.locator(f"#{name}_assignments_list_error")
+    assert not error.is_visible(), error.inner_text()
+    return rows
+
+
+def browser_student(page, hub, facts: dict) -> None:
+    """Student 1: log in, Assignment List, fetch, open, answer everything, save, submit."""
+    page.goto(f"{hub.url}/hub/login")
+    page.screenshot(path=str(CLASS_ARTIFACTS / "01-hub-login.png"))
+    _login(page, hub, FULL)
+    hub.note(f"browser: {FULL} logged in, JupyterLab open")
+    # the student's server runs the course's student view: no formgrader
+    assert page.request.get(f"{hub.url}/user/{FULL}/formgrader").status == 404, "formgrader on for a student"
+    _open_assignment_list(page)
+    released = _rows(page, "released")
+    assert released.count() == 1 and released.first.locator(".item_name").inner_text() == LESSON
+    assert released.first.locator(".item_course").inner_text() == "keras-course"
+    page.screenshot(path=str(CLASS_ARTIFACTS / "02-assignment-list.png"))
+
+    released.first.locator(".item_status button", has_text="Fetch").click()
+    fetched = _rows(page, "fetched")
+    fetched.first.locator("a.assignment-notebooks-link").click()
+    page.locator(".nested_list_item .item_name a", has_text=LESSON).click()  # opens the notebook
+    page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=120_000)
+    lab = Lab(page, None, CLASS_ARTIFACTS)  # the driver's notebook actions; the page is already open
+    lab.wait_for_cells(facts["cells"])
+    for gid, text in facts["answers"].items():
+        lab.type_into(facts["by_id"][gid], text)
+    lab.save()
+    page.locator(".lm-TabBar-tab.jp-mod-dirty").wait_for(state="detached", timeout=30_000)
+    lab.screenshot("03-answered-and-saved")
+
+    page.locator(".lm-TabBar-tab", has_text="Assignments").click()
+    fetched = _rows(page, "fetched")
+    fetched.first.locator(".item_status button", has_text="Submit").click()
+    submitted = _rows(page, "submitted")
+    assert submitted.first.locator(".item_name").first.inner_text() == LESSON
+    page.screenshot(path=str(CLASS_ARTIFACTS / "04-submitted.png"))
+    hub.note(f"browser: {FULL} submitted")
+
+
+def browser_fetches_feedback(page, hub) -> None:
+    """Student 1 fetches the released feedback from the panel and opens it."""
+    page.locator("#refresh_assignments_list").click()
+    button = page.locator("#submitted_assignments_list .item_status button", has_text="Fetch Feedback")
+    button.first.wait_for(timeout=60_000)
+    button.first.click()
+    link = page.locator("#submitted_assignments_list a", has_text=re.compile("view feedback", re.I))
+    link.first.wait_for(timeout=60_000)
+    page.screenshot(path=str(CLASS_ARTIFACTS / "05-feedback-fetched.png"))
+    files = sorted((hub.home(FULL) / LESSON / "feedback").glob(f"*/{LESSON}.html"))
+    assert files, "Fetch Feedback fetched nothing"
+    relative = files[-1].relative_to(hub.home(FULL))
+    response = page.goto(f"{hub.url}/user/{FULL}/files/{relative}")
+    assert response is not None and response.ok, response
+    page.screenshot(path=str(CLASS_ARTIFACTS / "06-feedback.png"), full_page=True)
+    hub.note(f"browser: {FULL} fetched and opened the feedback")
