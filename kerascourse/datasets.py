@@ -93,8 +93,10 @@ def link_fashion_mnist(
 def prepare_all() -> list[DataStatus]:
     """Fill every cache the course can fill offline and report each data set's state.
 
-    The TFDS data are prepared after the Keras cache; each step is fast when already done.
+    The TFDS data are prepared after the Keras cache, then the explorers' training runs (which
+    read Fashion-MNIST from it); each step is fast when already done.
     """
-    from kerascourse import tfds_data  # imports TFDS (and TensorFlow) only when building
+    from kerascourse import explorer_grids, tfds_data  # TFDS/TensorFlow only when building
 
-    return [link_fashion_mnist(), tfds_data.prepare_iris(), tfds_data.prepare_fashion_mnist()]
+    return [link_fashion_mnist(), tfds_data.prepare_iris(), tfds_data.prepare_fashion_mnist(),
+            explorer_grids.prepare()]
