@@ -115,6 +115,14 @@ def main() -> int:
                   f"{inside:5.1f} s each in its worker; peak {max(peaks, default=0):.0f} MiB; "
                   f"statuses {sorted({o.line for o in outcomes})}; "
                   f"scores {'identical' if got == reference else 'DIFFERENT'})")
+        merges = [o.merge_seconds for _, outcomes, _ in runs.values() for o in outcomes if o.merge_seconds]
+        inside = [o.seconds for _, outcomes, _ in runs.values() for o in outcomes if o.seconds]
+        if merges and inside:
+            per, merge = statistics.mean(inside), statistics.mean(merges)
+            print(f"per submission: {per:.1f} s of one core in its worker, {merge:.2f} s merging in the "
+                  f"parent (serial): N one-core workers grade about N/{per:.0f} submissions per second, "
+                  f"up to about {1 / merge:.0f} per second, where the merge becomes the limit "
+                  f"(~{per / merge:.0f} workers)")
         labels = list(runs)
         if not args.no_guard_run:
             guarded, unguarded = runs[labels[0]][0], runs[labels[1]][0]

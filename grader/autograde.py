@@ -23,6 +23,7 @@ import csv
 import enum
 import os
 import shutil
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -37,7 +38,7 @@ from grader import gradebook
 from grader.config import SOLUTIONS_DIR, nbgrader_settings
 from grader.job import Job, JobOutput, JobResult
 from grader.limits import COURSE_LIMITS, Limits
-from grader.precheck import SAFE_NAME, Precheck, check_folder, execution_notes
+from grader.precheck import Precheck, check_folder, execution_notes, student_folders
 from grader.run_nbgrader import run_nbgrader
 
 
@@ -64,6 +65,7 @@ class Outcome:
     seconds: float = 0.0
     peak_rss_mb: float = 0.0
     notes: list[str] = field(default_factory=list)
+    merge_seconds: float = 0.0  # the parent's serial share of this submission (the benchmark reads it)
 
     @property
     def line(self) -> str:
@@ -85,19 +87,6 @@ def ensure_assignment(course_root: Path, lesson: str, source: Path = SOLUTIONS_D
             pass
     settings = nbgrader_settings(course_root, source=source, release=course_root / ".grader" / "release")
     run_nbgrader("generate_assignment", [lesson, "--force"], settings)
-
-
-def submitted_students(course_root: Path, lesson: str) -> tuple[list[str], list[str]]:
-    """Students with a submitted folder for the lesson, and names that cannot be used (reported)."""
-    submitted = course_root / "submitted"
-    if not submitted.is_dir():
-        return [], []
-    good, bad = [], []
-    for entry in sorted(submitted.iterdir()):
-        if not (entry / lesson).is_dir():
-            continue
-        (good if SAFE_NAME.match(entry.name) and not entry.is_symlink() else bad).append(entry.name)
-    return good, bad
 
 
 # A runner takes the prepared jobs and yields (job, result) as each one finishes.
@@ -139,7 +128,7 @@ def autograde(course_root: Path, lesson: str, *, jobs: int | None = None, limits
         gradebook.make_template(course_root / "gradebook.db", template, lesson)
         url = gradebook.db_url(course_root)
         expected = gradebook.locked_sources(url, lesson)
-        everyone, unusable = submitted_students(course_root, lesson)
+        everyone, unusable = student_folders(course_root / "submitted", lesson)
         unusable_shown = {name.encode("utf-8", "replace").decode("utf-8", "replace") for name in unusable}
         for shown in unusable_shown:
             outcomes[shown] = Outcome(shown, Status.NOT_GRADABLE, "unusable student folder name")
@@ -169,9 +158,11 @@ def autograde(course_root: Path, lesson: str, *, jobs: int | None = None, limits
                 try:
                     if isinstance(result, BaseException):
                         raise result
+                    merging = time.perf_counter()
                     output = job.results(list(expected), result, limits)
                     outcomes[job.student] = merge(main, course_root, lesson, job, output,
                                                   checks[job.student])
+                    outcomes[job.student].merge_seconds = time.perf_counter() - merging
                 except Exception as err:
                     outcomes[job.student] = _internal_error(job.student, "merge", err)
                     _zero_everywhere(main, lesson, outcomes[job.student])

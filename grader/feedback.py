@@ -22,7 +22,7 @@ from pathlib import Path
 from grader.config import SOLUTIONS_DIR, nbgrader_settings
 from grader.job import run_limited
 from grader.limits import COURSE_LIMITS, Limits
-from grader.precheck import SAFE_NAME
+from grader.precheck import student_folders
 from grader.run_nbgrader import nbgrader_command
 from kerascourse.paths import course_env
 
@@ -32,18 +32,6 @@ class FeedbackResult:
     student: str
     pages: list[Path]
     problem: str | None = None
-
-
-def autograded_students(course_root: Path, lesson: str) -> tuple[list[str], list[str]]:
-    """Students with an autograded folder for the lesson, and folder names that are unusable."""
-    folder = course_root / "autograded"
-    if not folder.is_dir():
-        return [], []
-    good, bad = [], []
-    for entry in sorted(folder.iterdir()):
-        if (entry / lesson).is_dir():
-            (good if SAFE_NAME.match(entry.name) and not entry.is_symlink() else bad).append(entry.name)
-    return good, bad
 
 
 def _one(course_root: Path, lesson: str, student: str, limits: Limits, source: Path) -> FeedbackResult:
@@ -68,7 +56,7 @@ def generate_feedback(course_root: Path, lesson: str, students: list[str] | None
                       source: Path = SOLUTIONS_DIR) -> list[FeedbackResult]:
     """Write the feedback pages of every autograded submission (or of ``students``)."""
     course_root = Path(course_root).resolve()
-    everyone, unusable = autograded_students(course_root, lesson)
+    everyone, unusable = student_folders(course_root / "autograded", lesson)
     results = [FeedbackResult(n.encode("utf-8", "replace").decode("utf-8", "replace"), [],
                               "unusable student folder name") for n in unusable]
     chosen = [s for s in (students or everyone) if s in everyone]

@@ -78,25 +78,30 @@ def _submission(main: Gradebook, lesson: str, student: str):
         return main.add_submission(lesson, student)
 
 
+def _zero(main: Gradebook, lesson: str, student: str, which) -> None:
+    for nb in _submission(main, lesson, student).notebooks:
+        for grade in nb.grades:
+            if which(grade):
+                grade.auto_score = 0.0
+                grade.needs_manual_grade = False
+    main.db.commit()
+
+
 def score_zero_everywhere(main: Gradebook, lesson: str, student: str) -> None:
     """The submission could not be graded at all (corrupt, no notebook, kernel never started):
     every cell, manual ones included, scores 0 and needs no manual grading."""
-    for nb in _submission(main, lesson, student).notebooks:
-        for grade in nb.grades:
-            grade.auto_score = 0.0
-            grade.needs_manual_grade = False
-    main.db.commit()
+    _zero(main, lesson, student, lambda grade: True)
+
+
+def zero_cells(main: Gradebook, lesson: str, student: str, cells: set[str]) -> None:
+    """Score 0 for these test cells (tampering found by the guard), whatever nbgrader concluded."""
+    _zero(main, lesson, student, lambda grade: grade.name in cells and grade.cell_type == "code")
 
 
 def score_zero_unscored(main: Gradebook, lesson: str, student: str) -> None:
     """Graded, but nbgrader left some test cells without a score (the student deleted them):
     those score 0; answers awaiting manual grading keep waiting."""
-    for nb in _submission(main, lesson, student).notebooks:
-        for grade in nb.grades:
-            if grade.auto_score is None and grade.cell_type == "code":
-                grade.auto_score = 0.0
-                grade.needs_manual_grade = False
-    main.db.commit()
+    _zero(main, lesson, student, lambda grade: grade.auto_score is None and grade.cell_type == "code")
 
 
 def merge_grades(main: Gradebook, job_db_url: str, lesson: str, student: str) -> None:
@@ -119,16 +124,6 @@ def merge_grades(main: Gradebook, job_db_url: str, lesson: str, student: str) ->
                 for name in _COMMENT_FIELDS:
                     setattr(main_comment, name, getattr(comment, name))
         main.db.commit()
-
-
-def zero_cells(main: Gradebook, lesson: str, student: str, cells: set[str]) -> None:
-    """Score 0 for these test cells (tampering found by the guard), whatever nbgrader concluded."""
-    for nb in _submission(main, lesson, student).notebooks:
-        for grade in nb.grades:
-            if grade.name in cells and grade.cell_type == "code":
-                grade.auto_score = 0.0
-                grade.needs_manual_grade = False
-    main.db.commit()
 
 
 def totals(main: Gradebook, lesson: str, student: str) -> tuple[float, float]:

@@ -91,17 +91,14 @@ class SandboxedKernelManager(AsyncKernelManager):
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         limits = self._limits()
         env = sandbox.sandbox_env(self._sockets if self.guard else None)
-        if limits.use_bwrap:
-            workdir = self._host_workdir
-        else:  # no jail: a throwaway folder with copies of the same files
-            workdir = self._private / "w"
-            workdir.mkdir(exist_ok=True)
-            for file in self._workdir_files():
-                shutil.copy(file, workdir / file.name)
-        self._workdir = workdir
+        files = self._workdir_files()
+        if not limits.use_bwrap:  # no jail: a throwaway folder with copies of the same files
+            self._workdir = self._private / "w"
+            self._workdir.mkdir(exist_ok=True)
+            for file in files:
+                shutil.copy(file, self._workdir / file.name)
         cmd = sandbox.kernel_command(
-            workdir=workdir, private=self._sockets, env=env, limits=limits,
-            files=self._workdir_files() if limits.use_bwrap else [],
+            private=self._sockets, env=env, limits=limits, files=files if limits.use_bwrap else [],
             cgroup_prefix=self._cgroup.join_command() if self._cgroup else [])
         cmd = [part.replace("{connection_file}", self.connection_file) for part in cmd]
         return cmd + list(extra_arguments or [])
@@ -109,7 +106,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
         limits = self._limits()
         kw["env"] = sandbox.sandbox_env(self._sockets if self.guard else None)
-        kw["cwd"] = str(self._workdir if not limits.use_bwrap else self._private)
+        kw["cwd"] = str(self._private / "w" if not limits.use_bwrap else self._private)
         self._log = open(self.log_path, "wb")  # noqa: SIM115 (closed in cleanup)
         kw["stdout"] = kw["stderr"] = self._log
         await super()._async_launch_kernel(kernel_cmd, **kw)

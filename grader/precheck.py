@@ -45,6 +45,18 @@ class Precheck:
         return self.problem is None
 
 
+def student_folders(parent: Path, lesson: str) -> tuple[list[str], list[str]]:
+    """Students with a ``<parent>/<student>/<lesson>/`` folder, and folder names that cannot be used
+    (a link, or a name that is not plain text: reported, never used as a path or a gradebook id)."""
+    if not parent.is_dir():
+        return [], []
+    good, bad = [], []
+    for entry in sorted(parent.iterdir()):
+        if (entry / lesson).is_dir():
+            (good if SAFE_NAME.match(entry.name) and not entry.is_symlink() else bad).append(entry.name)
+    return good, bad
+
+
 def clean_notebook(data: bytes, max_bytes: int) -> nbformat.NotebookNode:
     """Parse a submitted notebook strictly and return a clean copy; raise Unreadable."""
     if len(data) > max_bytes:

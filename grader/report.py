@@ -15,7 +15,7 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook
 
-from grader.gradebook_merge import db_url
+from grader.gradebook import db_url
 
 
 @dataclass

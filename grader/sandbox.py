@@ -12,7 +12,7 @@ Every graded kernel (autograde, feedback, the formgrader's buttons) is started b
   never over TCP, so no other kernel can reach it), no capabilities, a cleared environment, the
   system, the Python installation, the course's ``.venv``, ``kerascourse/``, ``data/`` and the
   guard scripts read-only, and two size-limited in-memory folders: ``/tmp`` and the working
-  folder. The working folder appears where nbgrader expects it but is a fresh one: whatever the
+  folder :data:`SANDBOX_WORKDIR` (a neutral path: the grader's folders do not show). Whatever the
   kernel writes there (links, pipes, notebooks, huge files) vanishes with it, and nothing the
   grader reads afterwards was ever visible to the kernel;
 - ``python -P``: the working folder is not on ``sys.path``, so an uploaded ``.py`` file cannot
@@ -34,6 +34,8 @@ from pathlib import Path
 from grader.kernel import BOOT_SCRIPT, GUARD_DIR_ENV, KERNEL_DIR
 from grader.limits import Limits
 from kerascourse.paths import DATA_DIR, KERAS_HOME, REPO_ROOT, TFDS_DATA_DIR, kernel_env
+
+SANDBOX_WORKDIR = Path("/home/student/work")  # the kernel's working folder, inside the jail
 
 
 @functools.cache
@@ -82,13 +84,13 @@ def _read_only_paths() -> list[Path]:
     return [p for p in dict.fromkeys(p.resolve() for p in paths) if p.exists()]
 
 
-def bwrap_args(workdir: Path, private: Path, env: dict[str, str], limits: Limits,
-               files: list[Path] = ()) -> list[str]:
+def bwrap_args(private: Path, env: dict[str, str], limits: Limits, files: list[Path] = ()) -> list[str]:
     """bubblewrap's options: read-only course environment, fresh size-limited scratch folders.
 
     ``private`` holds the kernel's Unix sockets and connection file (bound read-write: ZeroMQ
     creates the sockets there). ``files`` are regular files shown read-only in the working folder.
     """
+    workdir = SANDBOX_WORKDIR
     size = str(limits.scratch_bytes)
     # The empty /tmp comes first: later mounts go on top of earlier ones, so a course checked out
     # under /tmp (a CI clone, say) stays visible instead of being hidden by the tmpfs.
@@ -133,9 +135,13 @@ def prlimit_args(limits: Limits, *, memory_bytes: int | None = None, hard: bool 
     return ["prlimit", f"--as={limit(memory)}", f"--fsize={limit(limits.max_file_bytes)}", "--core=0", "--"]
 
 
-def kernel_command(*, workdir: Path, private: Path, env: dict[str, str], limits: Limits,
-                   files: list[Path] = (), cgroup_prefix: list[str] = ()) -> list[str]:
-    """The command that starts one graded kernel (``{connection_file}`` filled in by Jupyter)."""
+def kernel_command(*, private: Path, env: dict[str, str], limits: Limits, files: list[Path] = (),
+                   cgroup_prefix: list[str] = ()) -> list[str]:
+    """The command that starts one graded kernel (``{connection_file}`` filled in by Jupyter).
+
+    With bubblewrap the kernel starts in :data:`SANDBOX_WORKDIR`; without, in the folder the
+    caller starts the command in (a throwaway one: see the kernel manager).
+    """
     python = [sys.executable, "-P", str(BOOT_SCRIPT), "-f", "{connection_file}"]
-    jail = bwrap_args(workdir, private, env, limits, files) if limits.use_bwrap else []
+    jail = bwrap_args(private, env, limits, files) if limits.use_bwrap else []
     return [*cgroup_prefix, *prlimit_args(limits), *jail, *python]

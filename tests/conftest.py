@@ -14,9 +14,16 @@ from collections import defaultdict
 
 import pytest
 
+from grader.limits import COURSE_LIMITS
 from kerascourse.paths import course_env
 
 os.environ.update(course_env())
+
+
+def pytest_configure(config):
+    """nbval gives each cell the course's per-cell limit (its own default is 2000 s)."""
+    if getattr(config.option, "nbval_cell_timeout", None) == 2000:
+        config.option.nbval_cell_timeout = COURSE_LIMITS.cell_timeout_s
 
 _timings: dict[str, float] = defaultdict(float)
 _by_worker: dict[str, list[tuple[float, str]]] = defaultdict(list)

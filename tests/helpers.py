@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import nbformat
 
+from grader.cells import grade_id
 from grader.reference import solution_notebook
 from grader.run_nbgrader import lessons
 from kerascourse.paths import REPO_ROOT
@@ -22,3 +24,29 @@ def student_path(lesson: str) -> Path:
 
 def read_nb(path: Path):
     return nbformat.read(path, as_version=4)
+
+
+def with_answers(nb, answers: dict[str, str]):
+    """A copy of a notebook with the cells named by grade_id holding the given sources."""
+    copy = nbformat.from_dict(json.loads(json.dumps(nb)))
+    for cell in copy.cells:
+        if grade_id(cell) in answers:
+            cell.source = answers[grade_id(cell)]
+    return copy
+
+
+# The tiny fixture lesson's answers, and releasing it into a scratch course folder.
+TINY = "00-tiny"
+TINY_ANSWERS = {"ex1-answer": "def add(a, b):\n    return a + b\n",
+                "ex2-answer": "def mean(xs):\n    return sum(xs) / len(xs)\n"}
+
+
+def release_tiny(course: Path):
+    """Release the tiny lesson into ``course``'s gradebook; return the student version."""
+    from grader.config import nbgrader_settings
+    from grader.run_nbgrader import run_nbgrader
+
+    course.mkdir(parents=True, exist_ok=True)
+    run_nbgrader("generate_assignment", [TINY, "--force"],
+                 nbgrader_settings(course, source=FIXTURE_LESSONS, release=course / "release"))
+    return read_nb(course / "release" / TINY / f"{TINY}.ipynb")

@@ -32,7 +32,7 @@ from variants import answer_text, grade_id, load_variants
 from grader.conventions import EXERCISE_HEADING
 from kerascourse.paths import REPO_ROOT
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group(name="browser")]
+pytestmark = pytest.mark.browser
 
 LESSON = "01-sequential-models"
 SHOTS = REPO_ROOT / "artifacts" / "browser"

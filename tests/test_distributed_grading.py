@@ -22,23 +22,20 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import FIXTURE_LESSONS, read_nb
+from helpers import FIXTURE_LESSONS, TINY, TINY_ANSWERS, release_tiny, with_answers
 from nbgrader.api import Gradebook
 
 from grader.cli import main as grader_main
-from grader.config import nbgrader_settings
 from grader.gradebook import db_url
-from grader.run_nbgrader import run_nbgrader
 from kerascourse.paths import course_env
 
 pytestmark = pytest.mark.notebook
 
-LESSON = "00-tiny"
+LESSON = TINY
 DASK = Path(sys.executable).with_name("dask")
 ANSWERS = {
-    "full": {"ex1-answer": "def add(a, b):\n    return a + b",
-             "ex2-answer": "def mean(xs):\n    return sum(xs) / len(xs)"},
-    "half": {"ex1-answer": "def add(a, b):\n    return a + b"},
+    "full": TINY_ANSWERS,
+    "half": {"ex1-answer": TINY_ANSWERS["ex1-answer"]},
     "hidden-mistake": {"ex1-answer": "def add(a, b):\n    return 3"},
     "blank": {},
     "slow": {"ex1-answer": "import time\ntime.sleep(8)\ndef add(a, b):\n    return a + b"},
@@ -47,16 +44,9 @@ ANSWERS = {
 
 
 def _class(course: Path) -> None:
-    course.mkdir(parents=True)
-    run_nbgrader("generate_assignment", [LESSON, "--force"],
-                 nbgrader_settings(course, source=FIXTURE_LESSONS, release=course / "release"))
-    student_nb = read_nb(course / "release" / LESSON / f"{LESSON}.ipynb")
+    student_nb = release_tiny(course)
     for student, answers in ANSWERS.items():
-        nb = nbformat.from_dict(json.loads(json.dumps(student_nb)))
-        for cell in nb.cells:
-            gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-            if gid in answers:
-                cell.source = answers[gid]
+        nb = with_answers(student_nb, answers)
         folder = course / "submitted" / student / LESSON
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / f"{LESSON}.ipynb")

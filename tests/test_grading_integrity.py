@@ -31,20 +31,17 @@ import sqlite3
 
 import nbformat
 import pytest
-from helpers import FIXTURE_LESSONS, read_nb
+from helpers import FIXTURE_LESSONS, TINY, TINY_ANSWERS, read_nb, release_tiny, with_answers
 from nbgrader.api import Gradebook
 
 from grader import sandbox
 from grader.cli import main as grader_main
-from grader.config import nbgrader_settings
 from grader.gradebook import db_url
-from grader.run_nbgrader import run_nbgrader
 
 pytestmark = pytest.mark.notebook
 
-LESSON = "00-tiny"
-ADD = "def add(a, b):\n    return a + b\n"
-MEAN = "def mean(xs):\n    return sum(xs) / len(xs)\n"
+LESSON = TINY
+ADD, MEAN = TINY_ANSWERS["ex1-answer"], TINY_ANSWERS["ex2-answer"]
 FULL = {"ex1-tests": 2.0, "ex2-tests": 2.0}
 ZERO = {"ex1-tests": 0.0, "ex2-tests": 0.0}
 SECRET_ENV = "GRADER_TEST_SECRET_VALUE"
@@ -97,7 +94,8 @@ HOSTILE_BUT_CORRECT = {
         "import os, json\nos.mkfifo('00-tiny.ipynb.fifo')\nos.mkfifo('zz.ipynb')\n"
         "open('junk.ipynb', 'w').write('{{not json')\n"
         "open('leak.ipynb', 'w').write(json.dumps({{'cells': [], 'In': list(In)}}))\n"
-        "with open('huge.bin', 'wb') as f:\n    f.truncate(10**12)"),
+        "try:\n    with open('huge.bin', 'wb') as f:\n        f.truncate(10**12)\n"
+        "except OSError as e:\n    print('file size limit', e.errno)"),
     "resources": (
         "import os, subprocess, sys, time\nforked = 0\ntry:\n    for _ in range(3000):\n"
         "        pid = os.fork()\n        if pid == 0:\n            time.sleep(20)\n            os._exit(0)\n"
@@ -129,15 +127,6 @@ HONEST = {
 }
 
 
-def _submission(student_nb, answers: dict[str, str]):
-    nb = nbformat.from_dict(json.loads(json.dumps(student_nb)))
-    for cell in nb.cells:
-        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if gid in answers:
-            cell.source = answers[gid]
-    return nb
-
-
 def _write(course, student: str, nb=None, *, data: bytes | None = None, name=f"{LESSON}.ipynb"):
     folder = course / "submitted" / student / LESSON
     folder.mkdir(parents=True, exist_ok=True)
@@ -151,33 +140,31 @@ def _write(course, student: str, nb=None, *, data: bytes | None = None, name=f"{
 def graded_class(tmp_path_factory):
     """The class, graded once by ``grader autograde`` and given feedback by ``grader feedback``."""
     course = tmp_path_factory.mktemp("integrity") / "course"
-    course.mkdir()
-    run_nbgrader("generate_assignment", [LESSON, "--force"],
-                 nbgrader_settings(course, source=FIXTURE_LESSONS, release=course / "release"))
-    student_nb = read_nb(course / "release" / LESSON / f"{LESSON}.ipynb")
+    student_nb = release_tiny(course)
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
     port = listener.getsockname()[1]
     gradebook = str(course / "gradebook.db")
 
-    _write(course, "good", _submission(student_nb, {"ex1-answer": ADD, "ex2-answer": MEAN}))
+    _write(course, "good", with_answers(student_nb, {"ex1-answer": ADD, "ex2-answer": MEAN}))
     _write(course, "blank", student_nb)
     for name, code in TAMPER_BLANK.items():
-        _write(course, f"blank-{name}", _submission(student_nb, {"ex1-answer": code}))
-    _write(course, "correct-then-tamper", _submission(student_nb, {
+        _write(course, f"blank-{name}", with_answers(student_nb, {"ex1-answer": code}))
+    _write(course, "correct-then-tamper", with_answers(student_nb, {
         "ex1-answer": ADD, "ex2-answer": MEAN + TAMPER_BLANK["input-transformer"]}))
     for name, code in HOSTILE_BUT_CORRECT.items():
         code = code.format(gradebook=gradebook, secret=SECRET_ENV, port=port)
-        _write(course, name, _submission(student_nb, {"ex1-answer": code + "\n" + ADD, "ex2-answer": MEAN}))
+        answers = {"ex1-answer": code + "\n" + ADD, "ex2-answer": MEAN}
+        _write(course, name, with_answers(student_nb, answers))
     for name, code in HONEST.items():
-        _write(course, name, _submission(student_nb, {"ex1-answer": code, "ex2-answer": MEAN}))
-    _write(course, "leaks-for-feedback", _submission(student_nb, LEAKS))
-    folder = _write(course, "shadow-module", _submission(student_nb, {"ex1-answer": ADD, "ex2-answer": MEAN}))
+        _write(course, name, with_answers(student_nb, {"ex1-answer": code, "ex2-answer": MEAN}))
+    _write(course, "leaks-for-feedback", with_answers(student_nb, LEAKS))
+    folder = _write(course, "shadow-module", with_answers(student_nb, TINY_ANSWERS))
     for module in ("numpy.py", "ipykernel_launcher.py", "sitecustomize.py", "boot.py"):
         (folder / module).write_text("raise SystemExit('shadowed')\n")
 
-    nulled = _submission(student_nb, {"ex1-answer": ADD, "ex2-answer": MEAN})
+    nulled = with_answers(student_nb, {"ex1-answer": ADD, "ex2-answer": MEAN})
     for cell in nulled.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == "ex1-tests":
             cell.metadata["nbgrader"] = None
@@ -187,7 +174,7 @@ def graded_class(tmp_path_factory):
     _write(course, "numeric-source", data=json.dumps(numeric).encode())
     _write(course, "garbage", data=b"\x89PNG not a notebook")
     correct = {"ex1-answer": ADD, "ex2-answer": MEAN}
-    folder = _write(course, "odd-file-names", _submission(student_nb, correct))
+    folder = _write(course, "odd-file-names", with_answers(student_nb, correct))
     (folder / os.fsdecode(b"\xff\xfe.ipynb")).write_text("{}")
     folder = course / "submitted" / "pipe" / LESSON
     folder.mkdir(parents=True)

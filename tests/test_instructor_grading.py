@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import os
 import time
 import zipfile
@@ -21,19 +20,17 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import FIXTURE_LESSONS, read_nb, solution_path
+from helpers import FIXTURE_LESSONS, TINY, TINY_ANSWERS, read_nb, release_tiny, solution_path, with_answers
 from nbgrader.api import Gradebook
 
 from grader import collect, sandbox
 from grader.cli import main as grader_main
-from grader.config import nbgrader_settings
 from grader.gradebook import db_url
 from grader.job import run_limited
 from grader.limits import COURSE_LIMITS
 from grader.report import report
-from grader.run_nbgrader import run_nbgrader
 
-LESSON = "00-tiny"
+LESSON = TINY
 
 
 def test_every_instructor_command_has_help(capsys):
@@ -95,41 +92,32 @@ def test_total_time_limit_kills_the_whole_process_group(tmp_path):
 def test_sandbox_binds_no_instructor_folder(tmp_path):
     """Only the course environment and the kernel's private folder are bound; its working folder
     and /tmp are fresh size-limited in-memory folders; no network; without bwrap, limits only."""
-    private, workdir = tmp_path / "private", tmp_path / "work"
+    private, workdir = tmp_path / "private", str(sandbox.SANDBOX_WORKDIR)
     limits = COURSE_LIMITS.replace(memory_bytes=2**30)
-    jailed = sandbox.kernel_command(workdir=workdir, private=private, env={"A": "1"}, limits=limits)
+    jailed = sandbox.kernel_command(private=private, env={"A": "1"}, limits=limits)
     bound = {jailed[i + 1] for i, arg in enumerate(jailed) if arg in ("--bind", "--ro-bind")}
     writable = {jailed[i + 1] for i, arg in enumerate(jailed) if arg == "--bind"}
     root = solution_path("01-sequential-models").parents[2]
     assert not {str(root / "solutions"), str(root / "grading"), str(root), str(root / "tests"),
                 str(root / "grader")} & bound
-    assert writable == {str(private)} and str(workdir) not in bound
+    assert writable == {str(private)} and workdir not in bound
     assert {"--unshare-all", "--clearenv"} <= set(jailed) and "--share-net" not in jailed
     tmpfs = [jailed[i + 3] for i, arg in enumerate(jailed) if arg == "--size" and jailed[i + 2] == "--tmpfs"]
-    assert "/tmp" in tmpfs and str(workdir) in tmpfs
-    assert jailed[-5:-3] == ["-P", str(sandbox.BOOT_SCRIPT)]
-    plain = sandbox.kernel_command(workdir=workdir, private=private, env={},
-                                   limits=limits.replace(use_bwrap=False))
+    assert "/tmp" in tmpfs and workdir in tmpfs
+    assert jailed[-4:-2] == ["-P", str(sandbox.BOOT_SCRIPT)]
+    plain = sandbox.kernel_command(private=private, env={}, limits=limits.replace(use_bwrap=False))
     assert plain[0] == "prlimit" and "bwrap" not in plain and "--as=1073741824" in plain
 
 
-ADD = "def add(a, b):\n    return a + b\n"
-MEAN = "def mean(xs):\n    return sum(xs) / len(xs)\n"
+ADD, MEAN = TINY_ANSWERS["ex1-answer"], TINY_ANSWERS["ex2-answer"]
 
 
 def _class_of_submissions(course: Path) -> None:
     """Release the tiny lesson into ``course`` and write the class into ``course/submitted``."""
-    run_nbgrader("generate_assignment", [LESSON, "--force"],
-                 nbgrader_settings(course, source=FIXTURE_LESSONS, release=course / "release"))
-    student_nb = read_nb(course / "release" / LESSON / f"{LESSON}.ipynb")
+    student_nb = release_tiny(course)
 
     def submission(answers):
-        nb = nbformat.from_dict(json.loads(json.dumps(student_nb)))
-        for cell in nb.cells:
-            gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-            if gid in answers:
-                cell.source = answers[gid]
-        return nb
+        return with_answers(student_nb, answers)
 
     paths = [str(course / "gradebook.db"), str(course / "submitted"), str(FIXTURE_LESSONS),
              str(course / ".grader")]
@@ -145,7 +133,7 @@ def _class_of_submissions(course: Path) -> None:
         "solution": submission({"ex1-answer": ADD, "ex2-answer": MEAN}),
         "hidden-mistake": submission({"ex1-answer": "def add(a, b):\n    return 3", "ex2-answer": MEAN}),
         "flood": submission({"ex1-answer": flood, "ex2-answer": MEAN}),
-        "bomb-and-loop": submission({"ex1-answer": "hog = 'x' * (16 * 1024**3)\n" + ADD,
+        "bomb-and-loop": submission({"ex1-answer": ADD + "hog = 'x' * (16 * 1024**3)\n",
                                      "ex2-answer": "while True:\n    pass"}),
         "kernel-dies": submission({"ex1-answer": ADD, "ex2-answer": "import os\nos._exit(1)"}),
         "renamed": submission({"ex1-answer": snoop, "ex2-answer": MEAN}),

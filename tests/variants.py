@@ -106,3 +106,4 @@ def exercise_of_cells(nb) -> dict[str, str]:
         if gid and (is_answer_cell(cell) or nbgrader_meta(cell).get("grade")):
             owner[gid] = current
     return owner
+

@@ -51,6 +51,7 @@ _VOLATILE = frozenset({
     "_allow_stdin", "_publish_status", "_buffers", "_flush_pending", "_subprocess_flush_pending",
     "_io_loop", "_timer", "_exc_info", "exec_result", "_pending_tasks", "_execution_lock",
     "shell_stream", "_send_exec_request", "_poller", "_events", "_local", "set_next_input",
+    "_", "__", "___",
 })
 # Module-level names of the interpreter that code may legitimately set.
 _SYS_HOOKS = ("displayhook", "excepthook", "stdout", "stderr", "stdin", "breakpointhook",
@@ -312,11 +313,13 @@ def _str_keys_only(live, label, restored):
     restored.append(label + ": a name that is not a string")
 
 
-def _restore_namespace(live, pristine, label, restored, pinned):
+def _restore_namespace(live, pristine, label, restored, pinned, *, drop_added=True):
     """Put back an instance's or module's callables (and the objects the guard watches).
 
     Data (counters, caches, results) changes as honest code runs and is left alone; a callable
-    that was added, replaced or deleted is behaviour, and is restored.
+    that was replaced or deleted is behaviour, and is restored. A callable added to an object
+    shadows a method of its class and is removed (``drop_added``); one added to a module (lazy
+    imports add them as they load) shadows nothing and stays.
     """
     _str_keys_only(live, label, restored)
     for key in list(live):
@@ -331,7 +334,7 @@ def _restore_namespace(live, pristine, label, restored, pinned):
                 _graveyard.append(value)
                 live[key] = old
                 restored.append(label + "." + key)
-        elif callable(value):
+        elif drop_added and callable(value):
             _graveyard.append(live.pop(key))
             restored.append(label + "." + key)
     for key, old in pristine.items():
@@ -441,7 +444,7 @@ def _check():
             modules[name] = module
             restored.append("sys.modules[" + name + "]")
     for name, (module, pristine) in snap["modules"].items():
-        _restore_namespace(_holder(module), pristine, name, restored, snap["pinned"])
+        _restore_namespace(_holder(module), pristine, name, restored, snap["pinned"], drop_added=False)
     user_ns, bound = snap["user_ns"]
     _str_keys_only(user_ns, "user namespace", restored)
     for name, module in bound.items():
