@@ -74,7 +74,9 @@ def _requirements() -> str:
 
 
 def hidden_test_lines(lesson: str) -> list[str]:
-    """Every line between the hidden-test markers of the lesson's solution notebook."""
+    """The lines between the hidden-test markers of the lesson's solution notebook that would give
+    a hidden test away: not a bare bracket or ``else:``, and not also in the released notebook."""
+    released = _squash("".join(cell.source for cell in read_nb(student_path(lesson)).cells))
     lines, inside = [], False
     for cell in read_nb(solution_path(lesson)).cells:
         for line in cell.source.splitlines():
@@ -82,18 +84,20 @@ def hidden_test_lines(lesson: str) -> list[str]:
                 inside = True
             elif line.strip().startswith(END):
                 inside = False
-            elif inside and line.strip():
+            elif inside and len(line.strip()) >= 12 and re.search(r"[A-Za-z]", line) \
+                    and _squash(line) not in released:
                 lines.append(line.strip())
     return lines
 
 
 def _text(html: str) -> str:
-    """What a browser shows of an HTML page, whitespace collapsed (highlighting splits code in spans)."""
-    return " ".join(BeautifulSoup(html, "html.parser").get_text(" ").split())
+    """What a browser shows of an HTML page, without whitespace: syntax highlighting splits code
+    into spans, so only a comparison without whitespace finds a line of code in it."""
+    return _squash(BeautifulSoup(html, "html.parser").get_text())
 
 
-def _squash(line: str) -> str:
-    return " ".join(line.split())
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
 
 
 def _auto_scores(course_dir: Path, lesson: str) -> dict[str, float]:
@@ -190,6 +194,17 @@ def test_nbgrader_settings_on_the_hub_and_alone(monkeypatch, tmp_path):
     alone = _nbgrader_config(monkeypatch, tmp_path, [config_dir(False)], {})
     assert alone.Exchange.root == str(GRADING_DIR / "exchange")
     assert (GRADING_DIR / "exchange").is_dir(), "make lab's exchange was not created"
+
+
+def test_the_hidden_test_check_would_see_hidden_tests():
+    """The feedback check below compares text without whitespace (highlighted code is split into
+    spans): on an HTML page of the solution notebook it finds every hidden line it looks for."""
+    from nbconvert import HTMLExporter
+
+    hidden = hidden_test_lines(LESSON)
+    html, _ = HTMLExporter().from_notebook_node(read_nb(solution_path(LESSON)))
+    text = _text(html)
+    assert hidden and all(_squash(line) in text for line in hidden)
 
 
 @pytest.mark.browser
