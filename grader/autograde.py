@@ -228,6 +228,8 @@ def merge(main: Gradebook, course_root: Path, lesson: str, job: Job, output: Job
     for name, nb in output.notebooks.items():
         nbformat.write(nb, target / f"{name}.ipynb")
         outcome.notes += execution_notes(nb)
+    for name, data in output.files.items():  # nbgrader's release_feedback needs them
+        (target / name).write_bytes(data)
     outcome.notes += output.problems
     return outcome
 

@@ -33,7 +33,7 @@ import psutil
 from grader.config import SOLUTIONS_DIR, nbgrader_settings
 from grader.limits import Limits, limits_from_json
 from grader.output_caps import cap_notebook
-from grader.precheck import Precheck
+from grader.precheck import KEPT_FILES, MAX_KEPT_FILE_BYTES, Precheck
 from grader.run_nbgrader import nbgrader_command
 from grader.sandbox import prlimit_args
 from kerascourse.paths import course_env
@@ -57,6 +57,7 @@ class JobOutput:
     result: JobResult
     gradebook: Path
     notebooks: dict[str, nbformat.NotebookNode] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)  # nbgrader's small files (KEPT_FILES)
     evidence: dict = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
@@ -96,8 +97,8 @@ class Job:
         self.submitted.mkdir(parents=True)
         for name, data in check.notebooks.items():
             (self.submitted / f"{name}.ipynb").write_bytes(data)
-        if check.timestamp is not None:
-            (self.submitted / "timestamp.txt").write_bytes(check.timestamp)
+        for name, data in check.files.items():
+            (self.submitted / name).write_bytes(data)
         shutil.copy2(template_db, self.gradebook)
 
     def command(self, limits: Limits) -> list[str]:
@@ -131,6 +132,14 @@ class Job:
                 continue
             cap_notebook(nb, limits.output_chars)
             out.notebooks[name] = nb
+        for name in KEPT_FILES:
+            path = self.autograded / name
+            try:
+                info = path.lstat()
+            except OSError:
+                continue
+            if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_KEPT_FILE_BYTES:
+                out.files[name] = path.read_bytes()
         try:
             out.evidence = json.loads(self.evidence_file.read_text())
         except (OSError, ValueError):

@@ -24,6 +24,9 @@ from grader.cells import grade_id, nbgrader_meta
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ ()+-]{0,199}$")
 _CELL_TYPES = ("code", "markdown", "raw")
+# Small files nbgrader itself puts beside a submission (its collect and release_feedback need them).
+KEPT_FILES = ("timestamp.txt", "submission_secret.txt")
+MAX_KEPT_FILE_BYTES = 1000
 _CHECKED_ERRORS = {"CellTimeoutError": "cell timeout", "MemoryError": "memory limit"}
 
 
@@ -36,7 +39,7 @@ class Precheck:
     """The verdict on one student's folder: what to grade, or why nothing can be."""
 
     notebooks: dict[str, bytes] = field(default_factory=dict)  # expected name -> clean JSON
-    timestamp: bytes | None = None
+    files: dict[str, bytes] = field(default_factory=dict)  # KEPT_FILES that were there
     problem: str | None = None  # set: nothing is gradable (the status line says why)
     notes: list[str] = field(default_factory=list)
 
@@ -136,11 +139,12 @@ def check_folder(folder: Path, expected: dict[str, dict[str, str]], max_bytes: i
     result = Precheck()
     files, result.notes = _regular_files(folder)
     notebooks = {n: p for n, p in files.items() if n.endswith(".ipynb")}
-    others = sorted(n for n in files if not n.endswith(".ipynb") and n != "timestamp.txt")
+    others = sorted(n for n in files if not n.endswith(".ipynb") and n not in KEPT_FILES)
     if others:
         result.notes.append(f"ignored {', '.join(others)} (only notebooks are graded)")
-    if "timestamp.txt" in files and files["timestamp.txt"].stat().st_size < 1000:
-        result.timestamp = files["timestamp.txt"].read_bytes()
+    for name in KEPT_FILES:
+        if name in files and files[name].stat().st_size <= MAX_KEPT_FILE_BYTES:
+            result.files[name] = files[name].read_bytes()
     wanted = {f"{name}.ipynb": name for name in expected}
     chosen = {wanted[n]: p for n, p in notebooks.items() if n in wanted}
     strangers = sorted(n for n in notebooks if n not in wanted)

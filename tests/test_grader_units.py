@@ -25,7 +25,7 @@ from grader.kernel import GUARD_SCRIPT
 from grader.limits import COURSE_LIMITS, limits_from_json, limits_to_json
 from grader.output_caps import cap_output
 from grader.precheck import Unreadable, check_folder, clean_notebook
-from grader.preprocessors.guarded_execute import GuardedExecute, imports_of
+from grader.preprocessors.guarded_execute import imports_of
 from grader.preprocessors.safe_feedback import SafeFeedback
 
 TEST_SOURCE = ('assert f(1) == 2, "visible"\n### BEGIN HIDDEN TESTS\nassert f(2) == 4, "hidden"\n'
@@ -160,14 +160,6 @@ def test_safe_feedback_keeps_only_inert_outputs():
     assert nb.cells[0].outputs[-1]["ename"] == "HiddenTestFailed"
 
 
-def test_guarded_execute_takes_only_its_own_nonce():
-    cell = nbformat.v4.new_code_cell("x")
-    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="hello\nabc\n")]
-    assert GuardedExecute()._take_nonce(cell, "abc") and cell.outputs[0]["text"] == "hello\n"
-    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="abc\nmore\n")]
-    assert not GuardedExecute()._take_nonce(cell, "abc")
-
-
 # --- the guard, run against a stand-in for IPython's shell ------------------------------------
 
 
@@ -299,3 +291,24 @@ def test_boot_script_keeps_the_key_out_of_reach(tmp_path):
     assert proc.stdout.splitlines()[0] == "False False False", proc.stdout + proc.stderr
     assert "not reached" not in proc.stdout and proc.returncode == 86
     assert "GRADER-GUARD-KILL gc.get_objects" in proc.stderr
+
+
+def test_the_formgrader_runs_the_same_pipelines():
+    """The instructor's JupyterLab (formgrader buttons) reads jupyter/instructor/nbgrader_config.py:
+    its autograde and feedback converters get the course's preprocessors and feedback page."""
+    from nbconvert.exporters import HTMLExporter
+    from nbgrader.converters import Autograde, GenerateFeedback
+    from traitlets.config import Config, PyFileConfigLoader
+
+    from kerascourse.lab import config_dir
+
+    loader = PyFileConfigLoader("nbgrader_config.py", path=str(config_dir(instructor=True)))
+    config = loader.load_config()
+    assert isinstance(config, Config)
+    autograde = Autograde(config=config)
+    assert autograde.autograde_preprocessors[0] == "grader.preprocessors.GuardedExecute"
+    feedback = GenerateFeedback(config=config)
+    assert feedback.preprocessors[0] == "grader.preprocessors.StripHiddenTests"
+    assert "grader.preprocessors.FeedbackExecute" in feedback.preprocessors
+    exporter = HTMLExporter(config=feedback.config)
+    assert exporter.template_name == "course_feedback" and exporter.sanitize_html

@@ -135,6 +135,8 @@ def _guard(args):
                     items = _check()
                     _during_test.clear()
                     _in_test = True
+                elif command == "done":  # the last line of a test cell: it ran to its end
+                    items = []
                 elif command == "after":
                     _in_test = False
                     items = _check() + ["during the test: " + e for e in _during_test]

@@ -10,10 +10,10 @@ Those outputs come from the kernel, which runs the student's code. This preproce
 2. Before and after each test cell the guard restores the kernel's machinery and answers with a
    signed list of what it restored; a missing or unsigned answer, or anything restored, is
    tampering.
-3. The test cell runs with one line appended that prints a fresh nonce: it must appear at the end
-   of the cell's output (the cell ran to its last line), the kernel's execute reply must say
-   ``ok``, and the cell must show no error, no stderr and no displayed value (a test cell never
-   ends in one); outputs are not sent to widgets and cannot be cleared during a test cell.
+3. The test cell runs with one line appended that hands the guard a fresh nonce: its signed
+   answer proves the cell ran to its last line; the kernel's execute reply must say ``ok``, and
+   the cell must show no error, no stderr and no displayed value (a test cell never ends in
+   one); outputs are not sent to widgets and cannot be cleared during a test cell.
 4. A test cell without that evidence gets an error output in front of the others, so nbgrader
    scores it 0 and the instructor sees why; tampering is also written to ``evidence_file`` for
    the course's status report.
@@ -98,6 +98,8 @@ class GuardedExecute(Execute):
         self._in_test = False
         self._findings: dict[str, list[str]] = {}
         self._log_offset = 0
+        self._answers: dict[tuple[str, str], list[str]] = {}
+        self._forgeries: list[str] = []
         self._locked_imports = [name for cell in nb.cells
                                 if cell.cell_type == "code" and cell.get("metadata", {}).get(
                                     "nbgrader", {}).get("locked") and not is_test_cell(cell)
@@ -142,7 +144,7 @@ class GuardedExecute(Execute):
             return cell, resources
         nonce = secrets.token_hex(16)
         original = cell.source
-        cell.source = f"{original}\nprint({nonce!r})"
+        cell.source = f"{original}\n__import__('sys').audit('grader.guard', 'done', {nonce!r})"
         self._reply_status = None
         self._in_test = True
         self._cleared = False
@@ -151,9 +153,12 @@ class GuardedExecute(Execute):
         finally:
             cell.source = original
             self._in_test = False
+        completed = self._answer("done", nonce) == []
         after = self._guard("after")
         tampering += after
-        completed = self._take_nonce(cell, nonce)
+        if self._forgeries:
+            tampering.append("forged answers to the grader's checks")
+            self._forgeries.clear()
         errors = [o for o in cell.outputs if o.output_type == "error"]
         if any(o.output_type == "execute_result" for o in cell.outputs):
             tampering.append("a value was displayed in a test cell")
@@ -175,18 +180,6 @@ class GuardedExecute(Execute):
     def on_cell_executed(self, **kwargs: Any) -> None:
         super().on_cell_executed(**kwargs)
         self._reply_status = kwargs["execute_reply"]["content"].get("status")
-
-    def _take_nonce(self, cell, nonce: str) -> bool:
-        """Remove the nonce line from the cell's stdout; True if it ended the output."""
-        line = nonce + "\n"
-        streams = [o for o in cell.outputs if o.output_type == "stream" and o.name == "stdout"]
-        if not streams or not streams[-1].text.endswith(line):
-            return False
-        last = streams[-1]
-        last.text = last.text[: -len(line)]
-        if not last.text:
-            cell.outputs.remove(last)
-        return True
 
     # --- the guard ----------------------------------------------------------------------------
 
@@ -225,32 +218,38 @@ class GuardedExecute(Execute):
             self._dead = "the kernel stopped answering the grader's checks"
             self._stopped_by_guard = True
             return ["the kernel did not answer the grader's check"]
-        for line in self._new_log_lines():
-            if not line.startswith(GUARD_PREFIX):
-                continue
-            answer = self._verify(line[len(GUARD_PREFIX):], command, nonce)
-            if answer is not None:
-                return answer
-        return ["the grader's check did not run (the kernel's execution was intercepted)"]
+        answer = self._answer(command, nonce)
+        if answer is None:
+            return ["the grader's check did not run (the kernel's execution was intercepted)"]
+        return answer
 
-    def _verify(self, text: bytes, command: str, nonce: str) -> list[str] | None:
+    def _answer(self, command: str, nonce: str) -> list[str] | None:
+        """The guard's signed answer to (command, nonce), or None if it never came."""
+        self._read_answers()
+        return self._answers.pop((command, nonce), None)
+
+    def _read_answers(self) -> None:
+        """Verify every new answer in the kernel's log and keep it by (command, nonce)."""
         import hashlib
         import hmac
 
-        try:
-            body, mac = text.decode("ascii").rsplit(" ", 1)
-            got_command, got_nonce, status, items = body.split(" ", 3)
-        except ValueError:
-            return None
-        if got_command != command or got_nonce != nonce:
-            return None
-        expected = hashlib.blake2b(body.encode(), key=self.km.guard_key, digest_size=16).hexdigest()
-        if not hmac.compare_digest(expected, mac):
-            return ["a forged answer to the grader's check"]
-        found = [i for i in items.split("|") if i]
-        if status != "ok":
-            found.append("the grader's check failed in the kernel")
-        return [f"restored {i}" if not i.startswith("during the test") else i for i in found]
+        for line in self._new_log_lines():
+            if not line.startswith(GUARD_PREFIX):
+                continue
+            try:
+                body, mac = line[len(GUARD_PREFIX):].decode("ascii").rsplit(" ", 1)
+                command, nonce, status, items = body.split(" ", 3)
+            except ValueError:
+                continue
+            expected = hashlib.blake2b(body.encode(), key=self.km.guard_key, digest_size=16).hexdigest()
+            if not hmac.compare_digest(expected, mac):
+                self._forgeries.append(command)
+                continue
+            found = [i for i in items.split("|") if i]
+            if status != "ok":
+                found.append("the grader's check failed in the kernel")
+            self._answers[(command, nonce)] = [
+                f"restored {i}" if not i.startswith("during the test") else i for i in found]
 
     def _new_log_lines(self) -> list[bytes]:
         data, self._log_offset = self.km.read_log(self._log_offset)
