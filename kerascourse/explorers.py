@@ -429,8 +429,8 @@ def make_regularization_explorer(grid: grids.Grid) -> Explorer:
             ax.set(xlabel="epoch", ylabel=metric, title=metric, xticks=epochs[1::2])
             ax.legend(fontsize=7, loc="upper right" if metric == "loss" else "lower right")
         axes[0].set_ylim(0, max(1.6, float(grid["val_loss"][i, j].max()) * 1.05))
-        layers = "Dense -> " + ("BatchNormalization -> " if batchnorm else "") + \
-            (f"Dropout({dropout:g}) -> " if dropout else "") + "Dense"
+        layers = f"Dense({p['units']}) -> " + ("BatchNormalization -> " if batchnorm else "") + \
+            (f"Dropout({dropout:g}) -> " if dropout else "") + "Dense(10)"
         gap = grid["val_loss"][i, j, -1] - grid["loss"][i, j, -1]
         return figure, (f"{layers}: final training loss {grid['loss'][i, j, -1]:.3f}, validation "
                         f"loss {grid['val_loss'][i, j, -1]:.3f} (gap {gap:.3f}), lowest validation "
@@ -438,7 +438,7 @@ def make_regularization_explorer(grid: grids.Grid) -> Explorer:
 
     return Explorer(
         f"Lesson 06 explorer: Dropout and BatchNormalization ({p['n_train']} training images, "
-        f"Dense({p['units']}))",
+        f"Adam(learning_rate={p['learning_rate']:g}))",
         {"dropout": _slider("Dropout rate", rates, 0.0, lambda r: f"{r:g}", width="300px"),
          "batchnorm": widgets.Checkbox(value=False, description="BatchNormalization",
                                        indent=False)},
