@@ -83,7 +83,7 @@ class GridSpec:
     lesson: str
     params: dict[str, Any]
     build: Callable[[dict[str, Any]], Arrays]
-    cost_s: float  # rough CPU seconds on the 2-core machine: how prepare() shares out the work
+    cost_s: float  # CPU seconds it took on the (shared) 2-core machine: how prepare() shares out work
 
 
 # -- status (no TensorFlow: every explorer and every set-up run checks this) -------------------
@@ -403,16 +403,16 @@ GRIDS: dict[str, GridSpec] = {
         GridSpec("optimizers", "02-compile-choices", {
             "n_train": 600, "units": 32, "batch_size": 32, "epochs": 8,
             "optimizers": list(OPTIMIZERS), "learning_rates": [0.0001, 0.001, 0.01, 0.1, 1.0],
-        }, build_optimizers, cost_s=10),
+        }, build_optimizers, cost_s=14),
         GridSpec("learning_rate_batch_size", "03-training-with-fit", {
             "n_train": 600, "units": 32, "epochs": 8,
             "learning_rates": [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1],
             "batch_sizes": [32, 64, 128, 256, 512],
-        }, build_learning_rate_batch_size, cost_s=11),
+        }, build_learning_rate_batch_size, cost_s=20),
         GridSpec("validation_split", "04-validation-and-evaluation", {
             "n_pool": 600, "units": 32, "batch_size": 32, "epochs": 4,
             "orders": ["shuffled", "sorted by label"], "splits": [0.1, 0.2, 0.3, 0.4, 0.5],
-        }, build_validation_split, cost_s=9),
+        }, build_validation_split, cost_s=14),
         GridSpec("early_stopping", "05-overfitting-and-early-stopping", {
             "n_train": 500, "n_val": 1000, "units": 256, "batch_size": 32, "epochs": 30,
             "monitors": ["val_loss", "val_accuracy"], "patiences": list(range(11)),
@@ -421,7 +421,7 @@ GRIDS: dict[str, GridSpec] = {
         GridSpec("dropout_batchnorm", "06-normalization-and-dropout", {
             "n_train": 500, "n_val": 500, "units": 128, "batch_size": 50, "epochs": 20,
             "learning_rate": 0.003, "dropout_rates": [0.0, 0.2, 0.5, 0.8], "batchnorm": [False, True],
-        }, build_dropout_batchnorm, cost_s=26),
+        }, build_dropout_batchnorm, cost_s=28),
     ]
 }
 

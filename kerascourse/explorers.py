@@ -63,6 +63,7 @@ class Explorer:
         self.summary = ""
         self.png = b""
         self.seconds = 0.0  # how long the last redraw took (the benchmark reads it)
+        self._drawn: dict[tuple, tuple[bytes, str]] = {}  # a setting seen before answers at once
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
         self.caption = widgets.HTML()
         self.widget = widgets.VBox(
@@ -92,8 +93,11 @@ class Explorer:
         """Redraw for the current values; a failure shows in the caption instead of raising."""
         start = time.perf_counter()
         try:
-            figure, self.summary = self._draw(**self.values)
-            self.png = _png(figure)
+            key = tuple(self.values.items())
+            if key not in self._drawn:
+                figure, summary = self._draw(**self.values)
+                self._drawn[key] = (_png(figure), summary)
+            self.png, self.summary = self._drawn[key]
             self.image.value = self.png
             self.caption.value = f"<code>{html.escape(self.summary)}</code>"
         except Exception as err:  # an explorer is optional reading: never break the lesson
@@ -150,7 +154,10 @@ def load(name: str, cache_dir: Path | None = None, *, build_if_missing: bool = T
     target = folders[0] if _writable(folders[0]) else folders[1]
     print(f"Training the runs this explorer shows (once, about {grids.GRIDS[name].cost_s:.0f} s "
           "of CPU)...", flush=True)
-    proc = grids.build_in_subprocess([name], target)
+    try:
+        proc = grids.build_in_subprocess([name], target)
+    except OSError as err:  # e.g. a sandbox without the course folder to start it in
+        raise ExplorerUnavailable(f"{detail}\n(could not start a build here: {err})") from None
     try:
         output, _ = proc.communicate(timeout=600)
     except Exception:
@@ -162,11 +169,17 @@ def load(name: str, cache_dir: Path | None = None, *, build_if_missing: bool = T
 
 
 def _show(make: Callable[[], Explorer]) -> None:
-    """Display an explorer, or the reason it cannot be shown (printed, never raised)."""
+    """Display an explorer, or the reason it cannot be shown (printed, never raised: the explorers
+    are optional reading, and a lesson or its grading must not fail because of one)."""
     try:
-        display(make())
+        explorer = make()
     except ExplorerUnavailable as err:
         print(f"This explorer is not available yet.\n{err}")
+        return
+    except Exception as err:  # a bug or a broken install: say so, carry on with the lesson
+        print(f"This explorer could not start: {err!r}")
+        return
+    display(explorer)
 
 
 def _show_grid(make: Callable[[grids.Grid], Explorer], name: str, cache_dir: Path | None,

@@ -155,7 +155,9 @@ def test_a_move_redraws_the_figure_and_caption(opened):
     assert explorer.caption.value != before_caption and "could not draw" not in explorer.caption.value
     assert "shuffled" in explorer.summary
     explorer.set(order="sorted by label")
-    assert explorer.png == before_png, "drawing the same setting again must give the same image"
+    assert explorer.png == before_png, "a setting seen before must show its figure again"
+    figure, _ = explorer._draw(**explorer.values)
+    assert explorers._png(figure) == before_png, "drawing a setting anew must give the same image"
 
 
 def _sanitizers() -> list[tuple[str, str]]:
@@ -194,6 +196,18 @@ def test_missing_data_is_reported_not_raised(tmp_path, monkeypatch, capsys):
                         lambda: DataStatus("fashion_mnist", False, "no Fashion-MNIST"))
     explorers.early_stopping_explorer(cache_dir=tmp_path)
     assert "make data" in capsys.readouterr().out
+
+
+def test_a_failed_build_or_a_broken_explorer_is_reported_not_raised(tmp_path, monkeypatch, capsys):
+    def no_process(*args, **kwargs):
+        raise FileNotFoundError("no course folder here")
+
+    monkeypatch.setattr(grids, "build_in_subprocess", no_process)
+    explorers.validation_split_explorer(cache_dir=tmp_path)
+    out = capsys.readouterr().out
+    assert "not available" in out and "no course folder here" in out, out
+    explorers._show(lambda: 1 / 0)
+    assert "could not start: ZeroDivisionError" in capsys.readouterr().out
 
 
 def test_stale_or_corrupt_files_are_not_trusted(tmp_path):
