@@ -27,6 +27,7 @@ def execute_in_place(notebook: Path) -> float:
         kernel_name="python3",
         resources={"metadata": {"path": str(notebook.parent)}},
         record_timing=False,  # no per-cell timestamps: they would churn every diff
+        store_widget_state=False,  # widget state holds random model ids: it would churn every diff
     )
     start = time.perf_counter()
     client.execute()

@@ -1,16 +1,21 @@
 """``python -m kerascourse``: prepare this machine for the course (idempotent, offline-safe).
 
-Installs the course kernel into the virtual environment and fills the data caches, then reports
-each data set. A missing data set is reported with the command that fixes it but does not fail
-(JupyterLab still opens; the lesson's set-up cell repeats the message). ``--strict`` exits 1.
+Installs the course kernel into the virtual environment and fills every data cache, in order:
+the Keras cache (:mod:`kerascourse.datasets`), the prepared TFDS data
+(:mod:`kerascourse.tfds_data`, which reads the same files) and the explorers' runs
+(:mod:`kerascourse.explorer_grids`, which read Fashion-MNIST from the Keras cache). Each step is
+fast when already done. A missing data set is reported with the command that fixes it but does
+not fail (JupyterLab still opens; the lesson's set-up cell repeats the message). ``--strict``
+exits 1.
 """
 
 import sys
 
-from kerascourse import datasets, kernel
+from kerascourse import datasets, explorer_grids, kernel, tfds_data
 
 print(f"course kernel: {kernel.install()}")
-statuses = datasets.prepare_all()
+statuses = [datasets.link_fashion_mnist(), tfds_data.prepare_iris(), tfds_data.prepare_fashion_mnist(),
+            explorer_grids.prepare()]
 for status in statuses:
     print(f"[{'ok' if status.ready else 'MISSING'}] {status.name}: {status.detail}")
 strict = "--strict" in sys.argv[1:]

@@ -4,8 +4,9 @@ The notebooks call the real APIs (``keras.datasets.fashion_mnist.load_data()``, 
 Keras looks for its files under ``$KERAS_HOME/datasets`` before downloading anything, so filling
 that folder is all the offline path needs: no different API, no copy of Keras' loading code.
 
-Run ``python -m kerascourse`` (the Makefile does) to fill the caches; it reports what is
-ready and what is missing, with the command that fixes it.
+Run ``python -m kerascourse`` (the Makefile does) to fill every cache (this one, the TFDS data
+in :mod:`kerascourse.tfds_data` and the explorers' runs); it reports what is ready and what is
+missing, with the command that fixes it.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def fashion_mnist_cache(keras_home: Path = KERAS_HOME) -> Path:
     return keras_home / "datasets" / "fashion-mnist"
 
 
-def fashion_mnist_status(keras_home: Path = KERAS_HOME) -> DataStatus:
+def keras_fashion_mnist_status(keras_home: Path = KERAS_HOME) -> DataStatus:
     """Check the Fashion-MNIST cache without importing TensorFlow (fast enough for every set-up cell)."""
     cache = fashion_mnist_cache(keras_home)
     missing = [name for name in FASHION_MNIST_FILES if not (cache / name).is_file()]
@@ -76,7 +77,7 @@ def link_fashion_mnist(
     Keras does not hash-check these files, so links to the original IDX files are read exactly
     as a download would be. Nothing is copied into the repository.
     """
-    status = fashion_mnist_status(keras_home)
+    status = keras_fashion_mnist_status(keras_home)
     if status.ready or not all((source / name).is_file() for name in FASHION_MNIST_FILES):
         return status
     cache = fashion_mnist_cache(keras_home)
@@ -87,16 +88,4 @@ def link_fashion_mnist(
             target.unlink()  # a dangling link left by an uninstalled package
         if not target.exists():
             target.symlink_to(source / name)
-    return fashion_mnist_status(keras_home)
-
-
-def prepare_all() -> list[DataStatus]:
-    """Fill every cache the course can fill offline and report each data set's state.
-
-    The TFDS data are prepared after the Keras cache, then the explorers' training runs (which
-    read Fashion-MNIST from it); each step is fast when already done.
-    """
-    from kerascourse import explorer_grids, tfds_data  # TFDS/TensorFlow only when building
-
-    return [link_fashion_mnist(), tfds_data.prepare_iris(), tfds_data.prepare_fashion_mnist(),
-            explorer_grids.prepare()]
+    return keras_fashion_mnist_status(keras_home)

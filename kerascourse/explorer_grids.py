@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from kerascourse.datasets import DataStatus, fashion_mnist_status
+from kerascourse.datasets import DataStatus, keras_fashion_mnist_status
 from kerascourse.paths import DATA_DIR, REPO_ROOT, apply_kernel_env
 
 CACHE_DIR = DATA_DIR / "explorers"
@@ -509,7 +509,7 @@ def prepare(cache_dir: Path = CACHE_DIR) -> DataStatus:
     stale = [name for name in GRIDS if not grid_status(name, cache_dir).ready]
     if not stale:
         return DataStatus(label, True, f"{len(GRIDS)} grids ready in {cache_dir}")
-    fashion = fashion_mnist_status()
+    fashion = keras_fashion_mnist_status()
     if not fashion.ready:
         return DataStatus(label, False, "they are trained on Fashion-MNIST. " + fashion.detail)
     start = time.perf_counter()

@@ -43,7 +43,7 @@ from matplotlib.patches import Rectangle
 from PIL import Image
 
 from kerascourse import explorer_grids as grids
-from kerascourse.datasets import fashion_mnist_status
+from kerascourse.datasets import keras_fashion_mnist_status
 
 DPI = 90
 Draw = Callable[..., tuple[Figure, str]]  # control values -> (figure, one-line summary)
@@ -149,7 +149,7 @@ def load(name: str, cache_dir: Path | None = None, *, build_if_missing: bool = T
         if grids.grid_status(name, folder).ready:
             return grids.load_grid(name, folder)
     detail = grids.grid_status(name, folders[0]).detail
-    if not build_if_missing or not fashion_mnist_status().ready:
+    if not build_if_missing or not keras_fashion_mnist_status().ready:
         raise ExplorerUnavailable(detail)
     target = folders[0] if _writable(folders[0]) else folders[1]
     print(f"Training the runs this explorer shows (once, about {grids.GRIDS[name].cost_s:.0f} s "

@@ -6,7 +6,7 @@ import os
 import warnings
 from pathlib import Path
 
-from kerascourse.datasets import fashion_mnist_status
+from kerascourse.datasets import keras_fashion_mnist_status
 from kerascourse.paths import apply_kernel_env
 
 DEFAULT_SEED = 42
@@ -34,7 +34,7 @@ def setup_notebook(seed: int = DEFAULT_SEED, *, quiet: bool = False) -> None:
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
 
-    fashion = fashion_mnist_status(Path(os.environ["KERAS_HOME"]))  # where Keras will look
+    fashion = keras_fashion_mnist_status(Path(os.environ["KERAS_HOME"]))  # where Keras will look
     if not fashion.ready:
         warnings.warn(fashion.detail, stacklevel=2)
     if not quiet:

@@ -68,11 +68,11 @@ def tfds_status(
     return DataStatus(f"tfds {name}", True, f"ready in {folder}")
 
 
-def iris_status(data_dir: Path = TFDS_DATA_DIR) -> DataStatus:
+def tfds_iris_status(data_dir: Path = TFDS_DATA_DIR) -> DataStatus:
     return tfds_status("iris", IRIS_VERSION, {"train": 150}, data_dir)
 
 
-def fashion_mnist_status(data_dir: Path = TFDS_DATA_DIR) -> DataStatus:
+def tfds_fashion_mnist_status(data_dir: Path = TFDS_DATA_DIR) -> DataStatus:
     return tfds_status(
         "fashion_mnist", FASHION_MNIST_VERSION, {"train": 60_000, "test": 10_000}, data_dir
     )
@@ -168,10 +168,10 @@ def _build(builder_class, data_dir: Path) -> None:
 
 def prepare_iris(data_dir: Path = TFDS_DATA_DIR) -> DataStatus:
     """Prepare TFDS's iris from scikit-learn's copy (idempotent; fast when already prepared)."""
-    status = iris_status(data_dir)
+    status = tfds_iris_status(data_dir)
     if not status.ready:
         _build(_builders(DEBIAN_FASHION_MNIST)[0], data_dir)
-        status = iris_status(data_dir)
+        status = tfds_iris_status(data_dir)
     return status
 
 
@@ -179,7 +179,7 @@ def prepare_fashion_mnist(
     data_dir: Path = TFDS_DATA_DIR, source: Path = DEBIAN_FASHION_MNIST
 ) -> DataStatus:
     """Prepare TFDS's fashion_mnist from the original IDX files (idempotent; ~1 min the first time)."""
-    status = fashion_mnist_status(data_dir)
+    status = tfds_fashion_mnist_status(data_dir)
     if status.ready:
         return status
     if not all((source / name).is_file() for name in FASHION_MNIST_FILES):
@@ -189,4 +189,4 @@ def prepare_fashion_mnist(
             HOW_TO_GET_FASHION_MNIST.format(data_dir=data_dir, source=source),
         )
     _build(_builders(source)[1], data_dir)
-    return fashion_mnist_status(data_dir)
+    return tfds_fashion_mnist_status(data_dir)

@@ -192,7 +192,7 @@ def test_missing_cache_says_how_to_build(tmp_path, capsys):
 def test_missing_data_is_reported_not_raised(tmp_path, monkeypatch, capsys):
     from kerascourse.datasets import DataStatus
 
-    monkeypatch.setattr(explorers, "fashion_mnist_status",
+    monkeypatch.setattr(explorers, "keras_fashion_mnist_status",
                         lambda: DataStatus("fashion_mnist", False, "no Fashion-MNIST"))
     explorers.early_stopping_explorer(cache_dir=tmp_path)
     assert "make data" in capsys.readouterr().out

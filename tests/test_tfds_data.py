@@ -51,15 +51,15 @@ def _fake_prepared(data_dir, shard_lengths=("150",), shards=1):
 
 
 def test_status_is_read_from_the_files(tmp_path):
-    assert not tfds_data.iris_status(tmp_path).ready
+    assert not tfds_data.tfds_iris_status(tmp_path).ready
     _fake_prepared(tmp_path)
-    assert tfds_data.iris_status(tmp_path).ready
+    assert tfds_data.tfds_iris_status(tmp_path).ready
 
 
 @pytest.mark.parametrize(("lengths", "shards"), [(("100",), 1), (("75", "75"), 1)])
 def test_an_interrupted_build_is_not_ready(tmp_path, lengths, shards):
     _fake_prepared(tmp_path, lengths, shards)
-    status = tfds_data.iris_status(tmp_path)
+    status = tfds_data.tfds_iris_status(tmp_path)
     assert not status.ready and "split 'train'" in status.detail
 
 
@@ -70,7 +70,7 @@ def test_missing_idx_files_say_how_to_get_them(tmp_path):
 
 
 def test_committed_iris_is_ready():
-    status = tfds_data.iris_status()
+    status = tfds_data.tfds_iris_status()
     assert status.ready, f"{status.detail}: run `python -m kerascourse`"
 
 
@@ -112,7 +112,7 @@ print("ok")
 """
 
 
-@pytest.mark.skipif(not tfds_data.fashion_mnist_status().ready,
+@pytest.mark.skipif(not tfds_data.tfds_fashion_mnist_status().ready,
                     reason="tfds fashion_mnist not prepared (python -m kerascourse)")
 @pytest.mark.skipif(not all((DEBIAN_FASHION_MNIST / n).is_file() for n in FASHION_MNIST_FILES),
                     reason="Debian's dataset-fashion-mnist is not installed")
