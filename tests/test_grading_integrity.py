@@ -97,13 +97,15 @@ HOSTILE_BUT_CORRECT = {
         "try:\n    with open('huge.bin', 'wb') as f:\n        f.truncate(10**12)\n"
         "except OSError as e:\n    print('file size limit', e.errno)"),
     "resources": (
-        "import os, subprocess, sys, time\nforked = 0\ntry:\n    for _ in range(3000):\n"
-        "        pid = os.fork()\n        if pid == 0:\n            time.sleep(20)\n            os._exit(0)\n"
-        "        forked += 1\nexcept OSError:\n    pass\nprint('forked', forked)\n"
+        "import os, subprocess, sys, time\n"
+        "child = subprocess.run([sys.executable, '-c', 'b = bytearray(6 * 2**30)'], capture_output=True)\n"
+        "print('child exit', child.returncode)\n"
         "try:\n    open('/tmp/fill', 'wb').write(b'x' * (700 * 2**20))\nexcept OSError as e:\n"
         "    print('tmp full', e.errno)\n"
-        "child = subprocess.run([sys.executable, '-c', 'b = bytearray(6 * 2**30)'], capture_output=True)\n"
-        "print('child exit', child.returncode)"),
+        "pids = []\ntry:\n    for _ in range(3000):\n        pid = os.fork()\n        if pid == 0:\n"
+        "            time.sleep(20)\n            os._exit(0)\n        pids.append(pid)\nexcept OSError:\n"
+        "    pass\nprint('forked', len(pids))\n"
+        "for pid in pids:\n    os.kill(pid, 9)\n    os.waitpid(pid, 0)"),
     "environment-and-network": (
         "import os, socket\nprint('ENV', sorted(os.environ))\n"
         "print('SECRET' if any('{secret}' in v for v in os.environ.values()) else 'no secret')\n"
