@@ -2,8 +2,8 @@
 
 JupyterLab starts exactly as ``make lab`` starts it (``python -m kerascourse.lab``: the student
 view, with nothing installed beyond the pinned packages), serving a scratch copy of lesson 03's
-student notebook with an explorer cell appended (the committed ``notebooks/`` is never touched).
-The test runs that one cell and checks what a student sees:
+student notebook (the committed ``notebooks/`` is never touched). The test runs the locked set-up
+cell and the lesson's explorer cell, and checks what a student sees:
 
 1. the widget renders (ipywidgets 8 through the ``jupyterlab_widgets`` extension that ipywidgets
    installs: no "Loading widget...", no "Error displaying widget"): controls, caption and figure;
@@ -22,6 +22,7 @@ import nbformat
 import pytest
 from jupyterlab_driver import CHROMIUM, Lab, chromium_page, running_lab
 
+from grader.cells import grade_id
 from kerascourse.explorer_grids import grid_status
 from kerascourse.paths import REPO_ROOT
 
@@ -29,19 +30,19 @@ pytestmark = pytest.mark.browser
 
 LESSON = "03-training-with-fit"
 SHOTS = REPO_ROOT / "artifacts" / "browser"
-EXPLORER_CELL = "from kerascourse.explorers import learning_rate_explorer\n\nlearning_rate_explorer()"
 GONE_WRONG = ("Loading widget", "Error displaying widget", "could not draw", "not available")
 
 
 def _scratch_lesson(root):
-    """Lesson 03's student notebook with the explorer cell appended, under ``root``."""
+    """A copy of lesson 03's student notebook under ``root``; the set-up and explorer cells' indices."""
     student = REPO_ROOT / "notebooks" / LESSON / f"{LESSON}.ipynb"
     nb = nbformat.read(student, as_version=4)
-    nb.cells += [nbformat.v4.new_markdown_cell("### Explore: learning rate and batch size"),
-                 nbformat.v4.new_code_cell(EXPLORER_CELL)]
     (root / LESSON).mkdir(parents=True)
     nbformat.write(nb, root / LESSON / f"{LESSON}.ipynb")
-    return len(nb.cells)
+    setup = next(i for i, c in enumerate(nb.cells) if grade_id(c) == "setup")
+    explorer = next(i for i, c in enumerate(nb.cells)
+                    if c.cell_type == "code" and c.source.strip().endswith("learning_rate_explorer()"))
+    return len(nb.cells), setup, explorer
 
 
 def test_moving_a_slider_redraws_the_explorer(tmp_path, record_property):
@@ -50,14 +51,15 @@ def test_moving_a_slider_redraws_the_explorer(tmp_path, record_property):
     assert grid_status("learning_rate_batch_size").ready, "run `make data` to build the explorer's runs"
     started = time.perf_counter()
     root = tmp_path / "lab"
-    count = _scratch_lesson(root)
+    count, setup_index, cell_index = _scratch_lesson(root)
     SHOTS.mkdir(parents=True, exist_ok=True)
 
     with running_lab(root, tmp_path) as server, chromium_page(tmp_path / "chromium") as page:
         lab = Lab(page, server, SHOTS)
         lab.open(f"{LESSON}/{LESSON}.ipynb")
         lab.wait_for_cells(count)
-        cell_index = count - 1
+        lab.run_cell(setup_index)
+        lab.wait_idle(timeout_s=120)
         lab.run_cell(cell_index)
         cell = lab.cells().nth(cell_index)
         explorer = cell.locator(".kerascourse-explorer")
