@@ -29,6 +29,7 @@ from __future__ import annotations
 import ast
 import json
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,7 @@ class GuardedExecute(Execute):
         self._log_offset = 0
         self._answers: dict[tuple[str, str], list[str]] = {}
         self._forgeries: list[str] = []
+        self._guard_seconds = 0.0
         self._locked_imports = [name for cell in nb.cells
                                 if cell.cell_type == "code" and cell.get("metadata", {}).get(
                                     "nbgrader", {}).get("locked") and not is_test_cell(cell)
@@ -202,6 +204,13 @@ class GuardedExecute(Execute):
 
     def _guard(self, command: str) -> list[str]:
         """Ask the guard to check (and restore) the kernel; return what it found, [] if clean."""
+        started = time.perf_counter()
+        try:
+            return self._ask_guard(command)
+        finally:
+            self._guard_seconds += time.perf_counter() - started
+
+    def _ask_guard(self, command: str) -> list[str]:
         nonce = secrets.token_hex(16)
         extra = ", get_ipython()" if command == "arm" else ""
         code = f"__import__('sys').audit('grader.guard', {command!r}, {nonce!r}{extra})"
@@ -310,5 +319,6 @@ class GuardedExecute(Execute):
         notebook = (resources or {}).get("nbgrader", {}).get("notebook", "notebook")
         data = json.loads(path.read_text()) if path.exists() else {}
         data[notebook] = {"findings": self._findings, "kernel_died": self._dead,
-                          "stopped_by_guard": self._stopped_by_guard}
+                          "stopped_by_guard": self._stopped_by_guard,
+                          "guard_seconds": round(self._guard_seconds, 3)}
         path.write_text(json.dumps(data, indent=1))
