@@ -312,3 +312,20 @@ def test_the_formgrader_runs_the_same_pipelines():
     assert "grader.preprocessors.FeedbackExecute" in feedback.preprocessors
     exporter = HTMLExporter(config=feedback.config)
     assert exporter.template_name == "course_feedback" and exporter.sanitize_html
+
+
+def test_an_undecodable_folder_name_is_reported_not_fatal(tmp_path):
+    """A student folder whose name is not text is one line in the report; nobody else is stopped."""
+    import os
+
+    from grader.feedback import generate_feedback
+    from grader.precheck import student_folders
+
+    for parent in ("submitted", "autograded"):
+        (tmp_path / parent / os.fsdecode(b"caf\xe9") / "00-tiny").mkdir(parents=True)
+        (tmp_path / parent / "plain" / "00-tiny").mkdir(parents=True)
+    assert student_folders(tmp_path / "submitted", "00-tiny") == (["plain"], [os.fsdecode(b"caf\xe9")])
+    results = generate_feedback(tmp_path, "00-tiny", students=None, jobs=1)
+    bad = [r for r in results if r.student.startswith("caf")]
+    assert bad and bad[0].problem == "unusable student folder name"
+    assert any(r.student == "plain" for r in results), "the other student must still be processed"
