@@ -18,7 +18,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -31,6 +30,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jupyterlab_driver import free_port
+
 from kerascourse.paths import REPO_ROOT
 
 if str(REPO_ROOT) not in sys.path:  # the `hub` package lives in the checkout, not in the environment
@@ -38,12 +39,6 @@ if str(REPO_ROOT) not in sys.path:  # the `hub` package lives in the checkout, n
 
 from hub import provision  # noqa: E402
 from hub.settings import HubSettings, singleuser_environment  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
