@@ -25,6 +25,7 @@ import os
 import shutil
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
+from sqlalchemy.exc import SAWarning
 from tqdm import tqdm
 
 from grader import gradebook
@@ -110,10 +112,20 @@ def autograde(course_root: Path, lesson: str, *, jobs: int | None = None, limits
               guard: bool = True) -> list[Outcome]:
     """Grade every submitted folder of ``lesson``; return one outcome per student.
 
+    nbgrader's own SQLAlchemy warnings on every new submission are silenced here.
+
     ``source`` is where the lesson's instructor version lives (the tests grade a small fixture);
     ``guard=False`` only serves the benchmark that measures what the guard costs.
     """
-    course_root = Path(course_root).resolve()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)
+        return _autograde(Path(course_root).resolve(), lesson, jobs, limits, students, progress, runner,
+                          source, guard)
+
+
+def _autograde(course_root: Path, lesson: str, jobs: int | None, limits: Limits | None,
+               students: list[str] | None, progress: bool, runner: Runner | None, source: Path,
+               guard: bool) -> list[Outcome]:
     course_root.mkdir(parents=True, exist_ok=True)
     limits = limits or COURSE_LIMITS
     runner = runner or local_runner(jobs or os.cpu_count() or 1)

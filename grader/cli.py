@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import warnings
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,8 +86,6 @@ def _limits(args: argparse.Namespace):
 
 
 def cmd_autograde(args: argparse.Namespace) -> int:
-    from sqlalchemy.exc import SAWarning
-
     from grader import autograde
 
     runner = None
@@ -96,11 +93,8 @@ def cmd_autograde(args: argparse.Namespace) -> int:
         from grader.dask_runner import dask_runner
 
         runner = dask_runner(args.scheduler)
-    with warnings.catch_warnings():  # nbgrader's own SQLAlchemy noise on every new submission
-        warnings.simplefilter("ignore", SAWarning)
-        outcomes = autograde.autograde(args.course_dir, args.lesson, jobs=args.jobs, limits=_limits(args),
-                                       students=args.student or None, runner=runner,
-                                       source=args.lessons_dir)
+    outcomes = autograde.autograde(args.course_dir, args.lesson, jobs=args.jobs, limits=_limits(args),
+                                   students=args.student or None, runner=runner, source=args.lessons_dir)
     print(autograde.format_outcomes(outcomes))
     print(f"status report: {Path(args.course_dir) / 'reports' / f'{args.lesson}-autograde.csv'}")
     return 0
