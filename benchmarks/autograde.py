@@ -34,7 +34,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from test_distributed_grading import Cluster  # noqa: E402
-from variants import build_submission, load_variants  # noqa: E402
 
 from grader import sandbox  # noqa: E402
 from grader.autograde import autograde  # noqa: E402
@@ -43,6 +42,7 @@ from grader.dask_runner import dask_runner  # noqa: E402
 from grader.gradebook import db_url  # noqa: E402
 from grader.limits import COURSE_LIMITS  # noqa: E402
 from grader.run_nbgrader import run_nbgrader  # noqa: E402
+from grader.variants import build_submission, load_variants  # noqa: E402
 
 
 def build_class(course: Path, lesson: str, copies: int) -> list[str]:

@@ -4,14 +4,16 @@ nbgrader grades submissions one after another in one process, and one bad notebo
 Here the run is a story in four steps, and whatever one submission does, it ends as one status
 line in ``reports/LESSON-autograde.csv`` while everyone else is graded:
 
-1. **back up** the gradebook and release the lesson into it if needed;
+1. **back up** the gradebook, release the lesson into it if needed, and make sure the lesson's
+   reference (what its probes observe on the solution, :mod:`grader.expected`) is current;
 2. **pre-check** each student's folder in the parent (:mod:`grader.precheck`): only clean copies
    of the lesson's notebooks go on;
 3. **run** each submission as a :class:`grader.job.Job`: ``--jobs`` at once on this machine, or
    on a Dask cluster (``--scheduler``); each nbgrader starts its kernel in the sandbox, and the
    guard checks every test cell;
 4. **merge** finished jobs into the course gradebook one at a time (:mod:`grader.gradebook`),
-   with the guard's findings: a test cell around which the kernel was tampered with scores 0.
+   with each job's evidence (:mod:`grader.evidence`): a test cell whose hidden verdicts failed,
+   or around which the kernel was tampered with, scores 0.
 
 A failure of the grader itself (not of a student's code) is that student's status line too; the
 CSV is written in every case.
@@ -38,6 +40,8 @@ from tqdm import tqdm
 
 from grader import gradebook
 from grader.config import SOLUTIONS_DIR, nbgrader_settings
+from grader.evidence import Kind
+from grader.expected import ensure as ensure_reference
 from grader.job import Job, JobOutput, JobResult
 from grader.limits import COURSE_LIMITS, Limits
 from grader.precheck import Precheck, check_folder, execution_notes, student_folders
@@ -138,6 +142,7 @@ def _autograde(course_root: Path, lesson: str, jobs: int | None, limits: Limits 
         scratch.mkdir(parents=True)
         template = scratch / "template.db"
         gradebook.make_template(course_root / "gradebook.db", template, lesson)
+        reference = ensure_reference(course_root, lesson, source, limits)
         url = gradebook.db_url(course_root)
         expected = gradebook.locked_sources(url, lesson)
         everyone, unusable = student_folders(course_root / "submitted", lesson)
@@ -156,7 +161,7 @@ def _autograde(course_root: Path, lesson: str, jobs: int | None, limits: Limits 
                                                 notes=check.notes)
                     continue
                 job = Job(scratch / student, student, lesson, source, guard)
-                job.prepare(template, check)
+                job.prepare(template, check, reference)
                 prepared.append(job)
             except Exception as err:
                 outcomes[student] = _internal_error(student, "pre-check", err)
@@ -222,13 +227,14 @@ def merge(main: Gradebook, course_root: Path, lesson: str, job: Job, output: Job
     gradebook.score_zero_unscored(main, lesson, job.student)
     tampered: set[str] = set()
     for notebook, found in output.evidence.items():
-        for cell, messages in found.get("findings", {}).items():
-            for message in messages:
-                if message.startswith("tampering: "):
-                    tampered.add(cell)
-                outcome.notes.append(f"{notebook} {cell}: {message.removeprefix('tampering: ')}")
-        if found.get("kernel_died"):
-            outcome.notes.append(f"{notebook}: {found['kernel_died']}")
+        outcome.notes += [f"{notebook} {finding.note}" for finding in found.findings]
+        if found.kernel_died:
+            outcome.notes.append(f"{notebook}: {found.kernel_died}")
+        tampered |= found.cells(Kind.TAMPERING)
+        # nbgrader scored these 0 from the error the job put in front; the parent makes sure
+        failed = found.cells(Kind.HIDDEN_CHECK, Kind.INCOMPLETE) - tampered
+        if failed:
+            gradebook.zero_cells(main, lesson, job.student, failed)
     if tampered:
         gradebook.zero_cells(main, lesson, job.student, tampered)
         outcome.status = Status.TAMPERING

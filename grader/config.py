@@ -67,6 +67,8 @@ def nbgrader_settings(
     limits: Limits = COURSE_LIMITS,
     evidence_file: Path | None = None,
     guard: bool = True,
+    reference_file: Path | None = None,
+    reference_mode: bool = False,
 ) -> dict[str, Any]:
     """nbgrader's configuration as ``{'Class.trait': value}``.
 
@@ -75,6 +77,9 @@ def nbgrader_settings(
     nbgrader joins onto the root unchanged, so any scratch course folder grades the real lessons.
     ``evidence_file``: where autograding writes what the guard found (the course's commands read it).
     ``guard=False`` grades without the guard (only the benchmark does, to measure what it costs).
+    ``reference_file``: the lesson's reference observations (:mod:`grader.expected`); without one,
+    autograde computes it into the course folder first. ``reference_mode``: record the probes'
+    observations instead of judging them (the reference run of the solution).
     """
     course_root = Path(course_root).resolve()
     settings = {
@@ -91,6 +96,9 @@ def nbgrader_settings(
         "GuardedExecute.timeout": limits.cell_timeout_s,
         "GuardedExecute.limits_json": limits_to_json(limits),
         "GuardedExecute.guard": guard,
+        "GuardedExecute.course_root": str(course_root),
+        "GuardedExecute.source_dir": str(Path(source).resolve()),
+        "GuardedExecute.reference_mode": reference_mode,
         "FeedbackExecute.timeout": limits.cell_timeout_s,
         "FeedbackExecute.limits_json": limits_to_json(limits),
         "SafeFeedback.output_chars": limits.output_chars,
@@ -102,6 +110,8 @@ def nbgrader_settings(
     }
     if evidence_file is not None:
         settings["GuardedExecute.evidence_file"] = str(evidence_file)
+    if reference_file is not None:
+        settings["GuardedExecute.reference_file"] = str(reference_file)
     return settings
 
 

@@ -14,7 +14,6 @@ returns the results as bytes, so workers need the course installed but no shared
 from __future__ import annotations
 
 import io
-import json
 import os
 import shutil
 import signal
@@ -30,7 +29,9 @@ from pathlib import Path
 import nbformat
 import psutil
 
+from grader import evidence
 from grader.config import SOLUTIONS_DIR, nbgrader_settings
+from grader.evidence import NotebookEvidence
 from grader.limits import Limits, limits_from_json
 from grader.output_caps import cap_notebook
 from grader.precheck import KEPT_FILES, MAX_KEPT_FILE_BYTES, Precheck
@@ -52,13 +53,13 @@ class JobResult:
 
 @dataclass
 class JobOutput:
-    """What the parent merges: the job's gradebook, the autograded notebooks, the guard's findings."""
+    """What the parent merges: the job's gradebook, the autograded notebooks, the job's evidence."""
 
     result: JobResult
     gradebook: Path
     notebooks: dict[str, nbformat.NotebookNode] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)  # nbgrader's small files (KEPT_FILES)
-    evidence: dict = field(default_factory=dict)
+    evidence: dict[str, NotebookEvidence] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
 
@@ -66,9 +67,10 @@ class Job:
     """One student's scratch course folder, and running nbgrader in it."""
 
     def __init__(self, root: Path, student: str, lesson: str, source: Path = SOLUTIONS_DIR,
-                 guard: bool = True) -> None:
+                 guard: bool = True, reference_mode: bool = False) -> None:
         self.root, self.student, self.lesson, self.source = Path(root), student, lesson, Path(source)
         self.guard = guard
+        self.reference_mode = reference_mode  # record the probes' observations (grader.expected)
 
     @property
     def submitted(self) -> Path:
@@ -87,11 +89,16 @@ class Job:
         return self.root / "evidence.json"
 
     @property
+    def reference_file(self) -> Path:
+        """The lesson's reference observations, copied in: the job judges with them (Dask too)."""
+        return self.root / "reference.json"
+
+    @property
     def log_file(self) -> Path:
         return self.root / "nbgrader.log"
 
-    def prepare(self, template_db: Path, check: Precheck) -> None:
-        """Lay out the folder: the template gradebook and the pre-check's clean notebooks only."""
+    def prepare(self, template_db: Path, check: Precheck, reference: Path | None = None) -> None:
+        """Lay out the folder: the template gradebook, the reference and the clean notebooks only."""
         if self.root.exists():
             shutil.rmtree(self.root)
         self.submitted.mkdir(parents=True)
@@ -100,10 +107,13 @@ class Job:
         for name, data in check.files.items():
             (self.submitted / name).write_bytes(data)
         shutil.copy2(template_db, self.gradebook)
+        if reference is not None:
+            shutil.copy2(reference, self.reference_file)
 
     def command(self, limits: Limits) -> list[str]:
         settings = nbgrader_settings(self.root, source=self.source, release=self.root / "release",
-                                     limits=limits, evidence_file=self.evidence_file, guard=self.guard)
+                                     limits=limits, evidence_file=self.evidence_file, guard=self.guard,
+                                     reference_file=self.reference_file, reference_mode=self.reference_mode)
         args = [self.lesson, "--student", self.student, "--create", "--force"]
         return [*prlimit_args(limits, memory_bytes=limits.nbgrader_memory_bytes, hard=False),
                 *nbgrader_command("autograde", args, settings)]
@@ -140,10 +150,7 @@ class Job:
                 continue
             if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_KEPT_FILE_BYTES:
                 out.files[name] = path.read_bytes()
-        try:
-            out.evidence = json.loads(self.evidence_file.read_text())
-        except (OSError, ValueError):
-            out.evidence = {}
+        out.evidence = evidence.read(self.evidence_file)
         return out
 
     def pack(self) -> bytes:

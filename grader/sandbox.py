@@ -34,6 +34,7 @@ from pathlib import Path
 from grader.kernel import BOOT_SCRIPT, GUARD_DIR_ENV, KERNEL_DIR
 from grader.limits import Limits
 from kerascourse.paths import DATA_DIR, KERAS_HOME, REPO_ROOT, TFDS_DATA_DIR, kernel_env
+from kerascourse.probes import ENV as PROBES_ENV
 
 SANDBOX_WORKDIR = Path("/home/student/work")  # the kernel's working folder, inside the jail
 
@@ -71,6 +72,7 @@ def sandbox_env(guard_dir: Path | None) -> dict[str, str]:
         "LANG": "C.UTF-8",
         "PYTHONNOUSERSITE": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
+        PROBES_ENV: "1",  # the hidden tests' probes send their observations to the grader
     }
     if guard_dir is not None:
         env[GUARD_DIR_ENV] = str(guard_dir)

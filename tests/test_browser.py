@@ -27,9 +27,9 @@ import time
 import pytest
 from helpers import read_nb, solution_path, student_path
 from jupyterlab_driver import CHROMIUM, Lab, chromium_page, running_lab
-from variants import answer_text, grade_id, load_variants
 
 from grader.conventions import EXERCISE_HEADING
+from grader.variants import answer_text, grade_id, load_variants
 from kerascourse.paths import REPO_ROOT
 
 pytestmark = pytest.mark.browser

@@ -29,7 +29,6 @@ import nbformat
 import pytest
 from helpers import LESSONS, read_nb, solution_path
 from nbgrader.api import Gradebook
-from variants import Variant, build_submission, exercise_of_cells, load_variants
 
 from grader.autograde import Status, autograde
 from grader.cells import grade_id, is_answer_cell
@@ -38,6 +37,7 @@ from grader.gradebook import db_url
 from grader.limits import COURSE_LIMITS
 from grader.run_nbgrader import run_nbgrader
 from grader.sandbox import bwrap_works
+from grader.variants import Variant, build_submission, exercise_of_cells, load_variants
 
 
 def rounds(variants: list[Variant], owner: dict[str, str]) -> list[list[Variant]]:

@@ -1,17 +1,16 @@
 """Feedback step 3: run the notebook again, in the sandbox, with only the visible tests.
 
-The same kernel, sandbox and output caps as grading (:class:`GuardedExecute`), without the guard:
-nothing is scored here, the run only produces what the student sees next to the scores.
+The same kernel, sandbox and output caps as grading (:class:`SandboxedExecute`), without the guard
+and without verdicts: nothing is scored here, the run only produces what the student sees next to
+the scores. It is not a subclass of :class:`GuardedExecute`, so no autograde setting applies here.
 """
 
 from __future__ import annotations
 
-from traitlets import Bool
-
-from grader.preprocessors.guarded_execute import GuardedExecute
+from grader.preprocessors.sandboxed_execute import SandboxedExecute
 
 
-class FeedbackExecute(GuardedExecute):
-    """Execute for feedback pages: sandboxed, capped, no guard."""
+class FeedbackExecute(SandboxedExecute):
+    """Execute for feedback pages: sandboxed, capped, no guard, no verdicts."""
 
-    guard = Bool(False, help="feedback runs score nothing: no guard").tag(config=True)
+    guard_kernel = False

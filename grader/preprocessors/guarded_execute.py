@@ -1,33 +1,34 @@
 """Execute a submission in the sandbox, and score test cells on evidence the student cannot forge.
 
 nbgrader's ``Execute`` runs the notebook and ``SaveAutoGrades`` then scores each test cell from
-its outputs: no error means full marks, and the first ``execute_result`` decides partial credit.
-Those outputs come from the kernel, which runs the student's code. This preprocessor replaces
-``Execute`` in the autograde pipeline and makes every test cell prove itself:
+its outputs: no error means full marks. Those outputs come from the kernel, which runs the
+student's code, and no check made inside that process can be made safe (``ctypes`` reaches any
+object in it). So this preprocessor replaces ``Execute`` in the autograde pipeline and decides
+where the student's code cannot reach:
 
-1. Before the first cell it imports the modules the locked cells import, then asks the guard
-   (:mod:`grader.kernel.guard`) for a snapshot of the pristine kernel.
-2. Before and after each test cell the guard restores the kernel's machinery and answers with a
-   signed list of what it restored; a missing or unsigned answer, or anything restored, is
-   tampering.
-3. The test cell runs with one line appended that hands the guard a fresh nonce: its signed
-   answer proves the cell ran to its last line; the kernel's execute reply must say ``ok``, and
-   the cell must show no error, no stderr and no displayed value (a test cell never ends in
-   one); outputs are not sent to widgets and cannot be cleared during a test cell.
-4. A test cell without that evidence gets an error output in front of the others, so nbgrader
-   scores it 0 and the instructor sees why; tampering is also written to ``evidence_file`` for
-   the course's status report.
+1. **Verdicts in the grader.** A test cell's hidden block holds probes (``observe(...)`` calls);
+   their verdict keywords are cut out before the cell is sent (:func:`grader.verdicts.prepare`),
+   the probes' observations come back as data (:mod:`grader.observations`) and are judged here,
+   in nbgrader's process, against the solution's (:mod:`grader.expected`). A test cell scores
+   only if its visible asserts passed in the kernel *and* every verdict holds.
+2. **The guard, as a second line.** Before the first cell it imports the modules the locked cells
+   import and asks the guard (:mod:`grader.kernel.guard`) for a snapshot; before and after each
+   test cell the guard restores the kernel's machinery and answers with a signed list of what it
+   restored; a missing or unsigned answer, or anything restored, is tampering. The test cell runs
+   with one line appended that hands the guard a fresh nonce: its signed answer proves the cell
+   ran to its last line; the execute reply must say ``ok``, and the cell must show no error, no
+   stderr and no displayed value; outputs cannot be cleared during a test cell.
+3. A test cell without that evidence gets an error output in front of the others, so nbgrader
+   scores it 0 and the instructor sees why; every finding is also written to ``evidence_file``
+   (:mod:`grader.evidence`), where the parent reads it and scores those cells 0 itself.
 
-Outputs are capped as they arrive (``Limits.output_chars`` per text, ``cell_output_chars`` per
-cell), so a flood never fills nbgrader's memory. When the kernel dies, the cells already graded
-keep their scores and the remaining test cells score 0 with the reason. With ``guard = False``
-(feedback runs) only the sandbox and the caps apply.
+In *reference mode* (the solution, graded by :func:`grader.expected.ensure`) observations are
+recorded instead of judged, and each verdict is checked against the solution's own values.
 """
 
 from __future__ import annotations
 
 import ast
-import json
 import secrets
 import time
 from pathlib import Path
@@ -35,16 +36,15 @@ from typing import Any
 
 from nbclient.exceptions import DeadKernelError
 from nbclient.util import run_sync
-from nbformat.v4 import new_output
-from nbgrader.preprocessors import Execute
 from traitlets import Bool, Unicode
 
+from grader import evidence, observations, verdicts
 from grader.cells import is_test_cell
-from grader.kernel_manager import SandboxedKernelManager
-from grader.limits import Limits, limits_from_json
-from grader.output_caps import cap_output, output_size
+from grader.evidence import Finding, Kind, NotebookEvidence
+from grader.preprocessors.sandboxed_execute import SandboxedExecute
 
 TAMPERING = "TamperingSuspected"
+HIDDEN_CHECK_FAILED = "HiddenCheckFailed"
 GUARD_PREFIX = b"GRADER-GUARD "
 KILL_PREFIX = b"GRADER-GUARD-KILL "
 # Always snapshotted (tests use them), besides what the locked cells import.
@@ -66,118 +66,146 @@ def imports_of(source: str) -> list[str]:
     return names
 
 
-class GuardedExecute(Execute):
-    """nbgrader's Execute in the course sandbox, with the guard around every test cell."""
+class GuardedExecute(SandboxedExecute):
+    """The course's autograde step: sandbox, verdicts in the grader, the guard around test cells."""
 
-    guard = Bool(True, help="check test cells with the guard (off for feedback runs)").tag(config=True)
-    limits_json = Unicode("", help="the grading limits as JSON (grader.limits)").tag(config=True)
-    evidence_file = Unicode("", help="where to write what the guard found (JSON)").tag(config=True)
-
-    def __init__(self, **kw: Any) -> None:
-        kw.setdefault("kernel_manager_class", SandboxedKernelManager)
-        super().__init__(**kw)
+    guard = Bool(True, help="check test cells with the guard (off only to measure its cost)").tag(config=True)
+    evidence_file = Unicode("", help="where to write what the run found (JSON)").tag(config=True)
+    reference_file = Unicode("", help="the lesson's reference observations (grader.expected)"
+                             ).tag(config=True)
+    reference_mode = Bool(False, help="record the probes' observations instead of judging").tag(config=True)
+    course_root = Unicode("", help="the course folder (where a missing reference is computed)"
+                          ).tag(config=True)
+    source_dir = Unicode("", help="the lessons' instructor versions (solutions/)").tag(config=True)
 
     @property
-    def limits(self) -> Limits:
-        return limits_from_json(self.limits_json)
-
-    def create_kernel_manager(self):
-        self.kernel_manager_class = SandboxedKernelManager
-        km = super().create_kernel_manager()
-        km.guard = self.guard
-        km.limits = self.limits
-        return km
+    def guard_kernel(self) -> bool:  # type: ignore[override]
+        return self.guard
 
     # --- the notebook -------------------------------------------------------------------------
 
     def preprocess(self, nb, resources=None, km=None):
-        self.store_widget_state = False
         self._armed = False
-        self._dead: str | None = None
         self._stopped_by_guard = False
-        self._capped: set[int] = set()
-        self._in_test = False
-        self._findings: dict[str, list[str]] = {}
         self._log_offset = 0
         self._answers: dict[tuple[str, str], list[str]] = {}
         self._forgeries: list[str] = []
-        self._guard_seconds = 0.0
+        self._evidence = NotebookEvidence()
+        self._observed: dict[str, list] = {}
+        self._observed_chars = 0
+        info = (resources or {}).get("nbgrader", {})
+        self._notebook = info.get("notebook", "notebook")
+        self._reference = None if self.reference_mode else self._load_reference(info.get("assignment", ""))
         self._locked_imports = [name for cell in nb.cells
                                 if cell.cell_type == "code" and cell.get("metadata", {}).get(
                                     "nbgrader", {}).get("locked") and not is_test_cell(cell)
                                 for name in imports_of(cell.source)]
+        guarded_modules = list(dict.fromkeys([*BASE_MODULES, *self._locked_imports]))
+        self._guarded_modules = guarded_modules
         try:
             return super().preprocess(nb, resources, km)
         finally:
-            self._write_evidence(resources)
+            self._evidence.kernel_died = self._dead
+            self._evidence.stopped_by_guard = self._stopped_by_guard
+            if self.evidence_file:
+                evidence.write(Path(self.evidence_file), self._notebook, self._evidence)
 
-    def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type != "code":
-            return cell, resources
-        test = is_test_cell(cell)
-        if self._dead is not None:
-            if test:
-                cell.outputs = [self._error("KernelDied", f"not run: {self._dead}")]
-                self._record(cell, f"not run: {self._dead}", tampering=self._stopped_by_guard)
-            return cell, resources
-        self.comm_open_handlers = {}  # no widget may capture a cell's outputs
-        try:
-            if self.guard and not self._armed:
-                self._arm()
-            if self.guard and test:
-                return self._run_test_cell(cell, resources, index)
-            return super().preprocess_cell(cell, resources, index)
-        except DeadKernelError:
-            self._dead = self._death_reason()
-            cell.outputs = [*cell.get("outputs", []), self._error("KernelDied", self._dead)]
-            if test:
-                self._record(cell, self._dead, tampering=self._stopped_by_guard)
-            return cell, resources
+    def _load_reference(self, lesson: str) -> dict:
+        """The solution's observations for this notebook, computed first if the course has none."""
+        from grader import expected
+
+        path = Path(self.reference_file) if self.reference_file else None
+        if path is None or not path.exists():
+            path = expected.ensure(Path(self.course_root), lesson, Path(self.source_dir), self.limits)
+        return expected.load(path).get(self._notebook, {})
+
+    def run_code_cell(self, cell, resources, index):
+        if self.guard and not self._armed:
+            self._arm()
+        if is_test_cell(cell):
+            return self._run_test_cell(cell, resources, index)
+        return super().run_code_cell(cell, resources, index)
+
+    def on_dead_cell(self, cell) -> None:
+        if is_test_cell(cell):
+            kind = Kind.TAMPERING if self._stopped_by_guard else Kind.NOTE
+            self._record(cell, kind, self._dead or "the kernel died")
 
     # --- test cells ---------------------------------------------------------------------------
 
     def _run_test_cell(self, cell, resources, index):
+        prepared = verdicts.prepare(cell.source)
         problems, tampering = [], []
-        before = self._guard("before")
-        tampering += before
-        if self._dead is not None:
-            cell.outputs = [self._error(TAMPERING, "; ".join(tampering))]
-            self._record(cell, "; ".join(tampering), tampering=True)
-            return cell, resources
+        if self.guard:
+            tampering += self._guard("before")
+            if self._dead is not None:
+                cell.outputs = [self._error(TAMPERING, "; ".join(tampering))]
+                self._record(cell, Kind.TAMPERING, "; ".join(tampering))
+                return cell, resources
         nonce = secrets.token_hex(16)
         original = cell.source
-        cell.source = f"{original}\n__import__('sys').audit('grader.guard', 'done', {nonce!r})"
+        cell.source = prepared.kernel_source
+        if self.guard:
+            cell.source += f"\n__import__('sys').audit('grader.guard', 'done', {nonce!r})"
         self._reply_status = None
         self._in_test = True
         self._cleared = False
+        self._observed, self._observed_chars = {}, 0
         try:
-            cell, resources = super().preprocess_cell(cell, resources, index)
+            cell, resources = super().run_code_cell(cell, resources, index)
         finally:
             cell.source = original
             self._in_test = False
-        completed = self._answer("done", nonce) == []
-        after = self._guard("after")
-        tampering += after
-        if self._forgeries:
-            tampering.append("forged answers to the grader's checks")
-            self._forgeries.clear()
         errors = [o for o in cell.outputs if o.output_type == "error"]
-        if any(o.output_type == "execute_result" for o in cell.outputs):
-            tampering.append("a value was displayed in a test cell")
-        if self._cleared:
-            tampering.append("outputs were cleared during a test cell")
-        if self._reply_status == "ok" and not completed:
-            tampering.append("the test cell reported success but did not run to its end")
-        if self._reply_status not in ("ok", None) and not errors:
-            tampering.append("the test cell failed but its error was hidden")
-        if not completed and not errors:
-            problems.append("the test cell did not run to its end")
+        if self.guard:
+            completed = self._answer("done", nonce) == []
+            tampering += self._guard("after")
+            if self._forgeries:
+                tampering.append("forged answers to the grader's checks")
+                self._forgeries.clear()
+            if any(o.output_type == "execute_result" for o in cell.outputs):
+                tampering.append("a value was displayed in a test cell")
+            if self._cleared:
+                tampering.append("outputs were cleared during a test cell")
+            if self._reply_status == "ok" and not completed:
+                tampering.append("the test cell reported success but did not run to its end")
+            if self._reply_status not in ("ok", None) and not errors:
+                tampering.append("the test cell failed but its error was hidden")
+            if not completed and not errors:
+                problems.append("the test cell did not run to its end")
+        failures = self._judge(cell, prepared) if not (errors or tampering or problems) else []
         if tampering:
-            cell.outputs.insert(0, self._error(TAMPERING, "; ".join(dict.fromkeys(tampering))))
+            message = "; ".join(dict.fromkeys(tampering))
+            cell.outputs.insert(0, self._error(TAMPERING, message))
+            self._record(cell, Kind.TAMPERING, message)
         elif problems:
             cell.outputs.insert(0, self._error("TestIncomplete", "; ".join(problems)))
-        self._record(cell, "; ".join(dict.fromkeys(tampering)), tampering=bool(tampering))
+            self._record(cell, Kind.INCOMPLETE, "; ".join(problems))
+        elif failures:
+            cell.outputs.insert(0, self._error(HIDDEN_CHECK_FAILED, "; ".join(failures)))
+            for failure in failures:
+                self._record(cell, Kind.HIDDEN_CHECK, failure)
         return cell, resources
+
+    def _judge(self, cell, prepared: verdicts.Prepared) -> list[str]:
+        """Record (reference mode) or judge (grading) what the cell's probes observed."""
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "?")
+        if self.reference_mode:
+            self._evidence.observations[gid] = {
+                name: [observations.encode(v) for v in values] for name, values in self._observed.items()}
+            return prepared.problems + verdicts.judge(prepared.checks, self._observed, self._observed)
+        return prepared.problems + verdicts.judge(prepared.checks, self._observed,
+                                                  (self._reference or {}).get(gid, {}))
+
+    def on_observation(self, text) -> None:
+        if not self._in_test:
+            return  # only a test cell's probes observe; anything else is dropped unread
+        self._observed_chars += len(text) if isinstance(text, str) else 0
+        if self._observed_chars > observations.MAX_NOTEBOOK_CHARS:
+            name, value = "(too many observations)", observations.Malformed("over the size limit")
+        else:
+            name, value = observations.parse(text)
+        self._observed.setdefault(name or "(unnamed)", []).append(value)
 
     def on_cell_executed(self, **kwargs: Any) -> None:
         super().on_cell_executed(**kwargs)
@@ -187,15 +215,15 @@ class GuardedExecute(Execute):
 
     def _arm(self) -> None:
         """Import what the locked cells import, then the guard's arm and snapshot (no cell ran yet)."""
-        modules = list(dict.fromkeys([*BASE_MODULES, *self._locked_imports]))
+        modules = self._guarded_modules
         preload = (f"import importlib\nfor _m in {modules!r}:\n    try:\n"
                    "        importlib.import_module(_m)\n    except Exception:\n        pass\n"
                    "del _m, importlib")
         run_sync(self._silent)(preload)
         self._armed = True
         problems = self._guard("arm") + self._guard("snapshot")
-        if problems:
-            self._findings.setdefault("kernel", []).extend(problems)
+        for problem in problems:
+            self._evidence.findings.append(Finding("kernel", Kind.NOTE, problem))
 
     async def _silent(self, code: str) -> dict | None:
         msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False,
@@ -208,7 +236,7 @@ class GuardedExecute(Execute):
         try:
             return self._ask_guard(command)
         finally:
-            self._guard_seconds += time.perf_counter() - started
+            self._evidence.guard_seconds += time.perf_counter() - started
 
     def _ask_guard(self, command: str) -> list[str]:
         nonce = secrets.token_hex(16)
@@ -264,7 +292,7 @@ class GuardedExecute(Execute):
         data, self._log_offset = self.km.read_log(self._log_offset)
         return data.splitlines()
 
-    def _death_reason(self) -> str:
+    def death_reason(self) -> str:
         for line in self._new_log_lines():
             if line.startswith(KILL_PREFIX):
                 what = line[len(KILL_PREFIX):].decode("ascii", "replace")
@@ -272,53 +300,9 @@ class GuardedExecute(Execute):
                 return f"the kernel was stopped by the grader's guard ({what})"
         return "the kernel died (a crash, os._exit or the memory limit)"
 
-    # --- outputs ------------------------------------------------------------------------------
-
-    def output(self, outs, msg, display_id, cell_index):
-        limits = self.limits
-        if cell_index in self._capped:
-            return None
-        used = sum(output_size(o) for o in outs)
-        if used >= limits.cell_output_chars:
-            self._capped.add(cell_index)
-            outs.append(new_output("stream", name="stdout",
-                                   text=f"\n[further output cut by the grader: over {used} characters]\n"))
-            return None
-        out = super().output(outs, msg, display_id, cell_index)
-        if out is not None:
-            cap_output(out, limits.output_chars)
-        return out
-
-    def clear_output(self, outs, msg, cell_index):
-        if self._in_test:
-            self._cleared = True
-            return
-        super().clear_output(outs, msg, cell_index)
-
-    def _update_display_id(self, display_id, msg):
-        data = msg.get("content", {}).get("data", {})
-        if sum(len(v) for v in data.values() if isinstance(v, str)) > self.limits.output_chars:
-            return
-        super()._update_display_id(display_id, msg)
-
     # --- evidence -----------------------------------------------------------------------------
 
-    @staticmethod
-    def _error(ename: str, evalue: str):
-        return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
-
-    def _record(self, cell, what: str, *, tampering: bool) -> None:
+    def _record(self, cell, kind: Kind, message: str) -> None:
         gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "?")
-        if what:
-            self._findings.setdefault(gid, []).append(("tampering: " if tampering else "") + what)
-
-    def _write_evidence(self, resources) -> None:
-        if not self.evidence_file:
-            return
-        path = Path(self.evidence_file)
-        notebook = (resources or {}).get("nbgrader", {}).get("notebook", "notebook")
-        data = json.loads(path.read_text()) if path.exists() else {}
-        data[notebook] = {"findings": self._findings, "kernel_died": self._dead,
-                          "stopped_by_guard": self._stopped_by_guard,
-                          "guard_seconds": round(self._guard_seconds, 3)}
-        path.write_text(json.dumps(data, indent=1))
+        if message:
+            self._evidence.findings.append(Finding(gid, kind, message))

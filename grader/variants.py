@@ -1,4 +1,6 @@
-"""Submissions for the tests and benchmarks: a lesson's answers, typical mistakes, correct variants.
+"""Submissions built from a lesson: its answers, typical mistakes and correct variants.
+
+``grader mistakes`` and the grader's reference run use them; so do the tests and benchmarks.
 
 A typical mistake is one answer cell written the way a student often gets it wrong. They live in
 ``tests/mistakes/<lesson>.toml``::
@@ -17,9 +19,9 @@ A typical mistake is one answer cell written the way a student often gets it wro
     cell = "ex3-answer"
     source = '''...'''
 
-The grading tests autograde, through a real nbgrader gradebook, the full solution, the untouched
-student notebook and one submission per entry (every other answer taken from the solution), and
-check that each mistake loses exactly the points of its own exercise.
+``grader mistakes`` judges every entry through the grader's verdicts (:mod:`grader.mistakes`); the
+grading tests also autograde the full solution, the untouched student notebook and a round of
+mistakes through a real nbgrader gradebook.
 """
 
 from __future__ import annotations
