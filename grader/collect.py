@@ -21,11 +21,13 @@ import re
 import shutil
 import stat
 import zipfile
+import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
-from grader.config import SOLUTIONS_DIR
+from grader.errors import UsageError
 
 # Canvas' export name: login, optional LATE, numeric ids, then the file name the student uploaded
 # (Canvas appends -1, -2 ... to a resubmitted file). Matched against the path inside the export.
@@ -49,8 +51,51 @@ class CollectedFile:
     data: bytes = field(default=b"", repr=False)
 
 
-def lesson_notebooks(lesson: str, solutions: Path = SOLUTIONS_DIR) -> list[str]:
+def lesson_notebooks(lesson: str, solutions: Path | None = None) -> list[str]:
+    if solutions is None:
+        from grader.config import SOLUTIONS_DIR  # imports nbgrader: not before a slip is answered
+
+        solutions = SOLUTIONS_DIR
     return sorted(p.name for p in (solutions / lesson).glob("*.ipynb"))
+
+
+_EXPORT_HINT = "give the LMS export: a .zip or the folder it unpacks to"
+
+
+def check_export(source: Path) -> None:
+    """Refuse, as a :class:`UsageError`, an export that is missing, unreadable or not a zip/folder.
+
+    Cheap (a zip's directory, a folder's first level): it answers a slip before anything is written.
+    """
+    source = Path(source)
+    if not source.exists():  # a dangling link too
+        raise UsageError(f"no such file or folder: {source} ({_EXPORT_HINT})")
+    try:
+        if source.is_dir():
+            os.listdir(source)
+            return
+        if not source.is_file():
+            raise UsageError(f"{source} is not a file or a folder ({_EXPORT_HINT})")
+        with open(source, "rb") as f:
+            f.read(4)
+        if not zipfile.is_zipfile(source):
+            raise UsageError(f"{source} is not a zip file (a download cut short is not one either): "
+                             f"{_EXPORT_HINT}")
+        with zipfile.ZipFile(source) as zf:
+            encrypted = [i.filename for i in zf.infolist() if i.flag_bits & 0x1]
+    except OSError as err:
+        raise UsageError(f"cannot read {source} ({err.strerror or err}): check its permissions, "
+                         f"or {_EXPORT_HINT}") from None
+    except zipfile.BadZipFile as err:
+        raise UsageError(f"the zip file {source} is damaged ({err}): download the export again") from None
+    if encrypted:
+        raise UsageError(f"the zip file {source} is encrypted ({encrypted[0]}): export it again "
+                         "without a password, or unpack it and give the folder")
+
+
+def _raise_unreadable(error: OSError) -> None:
+    raise UsageError(f"cannot read {error.filename} in the export ({error.strerror or error}): check "
+                     "its permissions")
 
 
 def read_export(source: Path) -> list[tuple[str, bytes | None, datetime]]:
@@ -58,6 +103,8 @@ def read_export(source: Path) -> list[tuple[str, bytes | None, datetime]]:
 
     Links and special files are skipped (they are not submissions); a member larger than
     :data:`MAX_FILE_BYTES` is listed with ``None`` instead of its bytes (never read whole).
+    A damaged zip or an unreadable file is a :class:`UsageError` (the export must be fixed; a
+    half-read export would silently lose submissions).
     """
     files: list[tuple[str, bytes | None, datetime]] = []
     if zipfile.is_zipfile(source):
@@ -70,17 +117,26 @@ def read_export(source: Path) -> list[tuple[str, bytes | None, datetime]]:
                 stamp = datetime(*info.date_time, tzinfo=UTC)
                 total += info.file_size
                 big = info.file_size > MAX_FILE_BYTES or total > MAX_EXPORT_BYTES
-                files.append((info.filename, None if big else zf.read(info)[:MAX_FILE_BYTES + 1], stamp))
+                try:
+                    data = None if big else zf.read(info)[:MAX_FILE_BYTES + 1]
+                except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as err:
+                    raise UsageError(f"the zip file {source} is damaged or uses an unsupported "
+                                     f"compression ({info.filename}: {err}): download the export "
+                                     "again, or unpack it and give the folder") from None
+                files.append((info.filename, data, stamp))
     else:
-        for folder, dirs, names in os.walk(source):  # never follows links
+        for folder, dirs, names in os.walk(source, onerror=_raise_unreadable):  # never follows links
             dirs.sort()
             for name in sorted(names):
                 path = Path(folder, name)
-                info = path.lstat()
-                if not stat.S_ISREG(info.st_mode):
-                    continue
+                try:
+                    info = path.lstat()
+                    if not stat.S_ISREG(info.st_mode):
+                        continue
+                    data = path.read_bytes() if info.st_size <= MAX_FILE_BYTES else None
+                except OSError as err:
+                    _raise_unreadable(err)
                 stamp = datetime.fromtimestamp(info.st_mtime, tz=UTC)
-                data = path.read_bytes() if info.st_size <= MAX_FILE_BYTES else None
                 files.append((path.relative_to(source).as_posix(), data, stamp))
     return files
 
@@ -136,12 +192,18 @@ def collect(source: Path, course_root: Path, lesson: str, *, pattern: str = DEFA
     """Import ``source`` (folder or zip) into ``course_root``; return what happened to each file."""
     source, course_root = Path(source), Path(course_root)
     notebooks = notebooks if notebooks is not None else lesson_notebooks(lesson)
+    check_export(source)
+    files = read_export(source)  # before anything is written: a slip leaves the course folder as it was
+    if not files:
+        raise UsageError(f"the export {source} holds no files: {_EXPORT_HINT}")
+    collected = classify(files, notebooks, pattern, deadline)
+    if not any(item.status == "imported" for item in collected):
+        raise UsageError(nothing_imported(source, collected))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     originals = course_root / "originals" / lesson / f"{stamp}-{source.name}"
     originals.mkdir(parents=True)
     if source.is_file():
         shutil.copy2(source, originals / source.name)
-    files = read_export(source)
     for index, (path, data, _) in enumerate(files):
         if data is None:
             continue  # too large to read: it stays in the export copied above
@@ -149,7 +211,6 @@ def collect(source: Path, course_root: Path, lesson: str, *, pattern: str = DEFA
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists():
             target.write_bytes(data)
-    collected = classify(files, notebooks, pattern, deadline)
     latest: dict[str, datetime] = {}
     for item in collected:
         if item.status != "imported":
@@ -162,6 +223,21 @@ def collect(source: Path, course_root: Path, lesson: str, *, pattern: str = DEFA
         timestamp = course_root / "submitted" / student / lesson / "timestamp.txt"
         timestamp.write_text(when.strftime("%Y-%m-%d %H:%M:%S.%f %Z"))
     return collected
+
+
+def nothing_imported(source: Path, collected: list[CollectedFile]) -> str:
+    """Why an export gave no submission, and what to do, in one line."""
+    unmatched = [c.path for c in collected if c.status == "unmatched"]
+    example = ascii(unmatched[0][:80]) if unmatched else ""
+    if len(unmatched) == len(collected):
+        return (f"nothing imported from {source}: none of its {len(collected)} file names matched "
+                f"--pattern (e.g. {example}; the default reads Canvas names such as "
+                "doejane_123_456_LESSON.ipynb): give a --pattern with a (?P<student>...) group")
+    counts = Counter(c.status for c in collected if c.status != "unmatched")
+    parts = ([f"{len(unmatched)} matched no --pattern"] if unmatched else []) + \
+        [f"{n} {status}" for status, n in sorted(counts.items())]
+    return (f"nothing imported from {source}: of its {len(collected)} files, {', '.join(parts)}; only "
+            "notebooks are collected, from names --pattern matches")
 
 
 def format_report(collected: list[CollectedFile], notebooks: list[str]) -> str:

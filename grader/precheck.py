@@ -5,7 +5,9 @@ nbgrader stops with a traceback on a file that is not a notebook (or on a cell w
 logs a warning when a locked cell was edited. An instructor needs each of these as one clear line
 per student, and the class must go on. So the grader reads every submitted notebook here and
 hands nbgrader only a clean copy it wrote itself: regular files only (``lstat``, no links, pipes
-or devices), size-limited, valid JSON in nbformat 4 with every cell's parts of the right types.
+or devices), size-limited, valid JSON in nbformat 4 with every cell's parts of the right types
+and only text that can be written back (no lone surrogate such as ``"\\ud800"``). A notebook in
+the old format 3 (IPython 2, cells in "worksheets") is converted by nbformat's own converter.
 Everything else in the folder is reported and ignored.
 """
 
@@ -60,8 +62,47 @@ def student_folders(parent: Path, lesson: str) -> tuple[list[str], list[str]]:
     return good, bad
 
 
-def clean_notebook(data: bytes, max_bytes: int) -> nbformat.NotebookNode:
-    """Parse a submitted notebook strictly and return a clean copy; raise Unreadable."""
+def _check_text(raw: object) -> None:
+    """Raise Unreadable if the notebook holds a string that cannot be written as UTF-8.
+
+    JSON may escape half of a UTF-16 pair (``"\\ud800"``); Python reads it as a lone surrogate,
+    which no file, gradebook or page can hold.
+    """
+    try:
+        json.dumps(raw, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as err:
+        where = ""
+        cells = raw.get("cells") if isinstance(raw, dict) else None
+        for index, cell in enumerate(cells if isinstance(cells, list) else []):
+            try:
+                json.dumps(cell, ensure_ascii=False).encode("utf-8")
+            except UnicodeEncodeError:
+                where = f"cell {index}: "
+                break
+        char = ascii(err.object[err.start:err.start + 1])
+        raise Unreadable(f"corrupt notebook ({where}a lone surrogate {char}, not valid Unicode)") from None
+
+
+def _from_format_3(raw: dict) -> dict:
+    """A format-3 notebook (cells in "worksheets") as format 4, by nbformat's own converter.
+
+    Outputs are dropped first: they are never graded, and the converter would parse some.
+    """
+    try:
+        for sheet in raw["worksheets"]:
+            for cell in sheet["cells"]:
+                if cell.get("cell_type") == "code":
+                    cell["outputs"] = []
+        return json.loads(json.dumps(nbformat.convert(nbformat.from_dict(raw), 4)))
+    except Exception as err:  # any malformed part is the same verdict for the student
+        raise Unreadable(f"corrupt notebook (format 3, cannot be converted: {type(err).__name__})") from None
+
+
+def clean_notebook(data: bytes, max_bytes: int, notes: list[str] | None = None) -> nbformat.NotebookNode:
+    """Parse a submitted notebook strictly and return a clean copy; raise Unreadable.
+
+    ``notes`` receives what was repaired that the instructor should know (a format-3 conversion).
+    """
     if len(data) > max_bytes:
         raise Unreadable(f"notebook too large ({len(data) // 2**20} MiB)")
     if not data.strip():
@@ -70,6 +111,15 @@ def clean_notebook(data: bytes, max_bytes: int) -> nbformat.NotebookNode:
         raw = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise Unreadable("corrupt notebook (not JSON)") from None
+    _check_text(raw)
+    version = raw.get("nbformat") if isinstance(raw, dict) else None
+    if version == 3 and isinstance(raw.get("worksheets"), list):
+        raw = _from_format_3(raw)
+        if notes is not None:
+            notes.append("converted from notebook format 3")
+    elif isinstance(version, int) and version != 4:
+        raise Unreadable(f"notebook format {version}, not 4 (open it in JupyterLab and save it: "
+                         "that writes format 4)")
     if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
         raise Unreadable("corrupt notebook (no cells)")
     if raw.get("nbformat") != 4:
@@ -163,7 +213,9 @@ def check_folder(folder: Path, expected: dict[str, dict[str, str]], max_bytes: i
         result.notes.append(f"missing notebook(s) {', '.join(missing)}: scored 0")
     for name, path in chosen.items():
         try:
-            nb = clean_notebook(path.read_bytes(), max_bytes)
+            converted: list[str] = []
+            nb = clean_notebook(path.read_bytes(), max_bytes, converted)
+            result.notes += [f"{path.name}: {note}" for note in converted]
         except Unreadable as err:
             result.problem = str(err)
             result.notes.append(f"{path.name}: {err}")

@@ -10,12 +10,12 @@ its points.
 from __future__ import annotations
 
 import csv
+import sqlite3
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from nbgrader.api import Gradebook
-
-from grader.gradebook import db_url
+from grader.errors import UsageError
 
 
 @dataclass
@@ -33,8 +33,33 @@ class LessonScores:
         return sum(self.max_points.values())
 
 
+def graded_lessons(course_root: Path) -> dict[str, int]:
+    """Each lesson in the course's gradebook and how many submissions it holds; {} when there is no
+    gradebook. A plain read-only SQL query on nbgrader's tables: it never creates a gradebook and
+    answers before nbgrader (seconds to import) is loaded."""
+    db = Path(course_root).resolve() / "gradebook.db"
+    if not db.is_file():
+        return {}
+    try:
+        with closing(sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True)) as con:
+            rows = con.execute("SELECT a.name, COUNT(s.id) FROM assignment a LEFT JOIN "
+                               "submitted_assignment s ON s.assignment_id = a.id GROUP BY a.name "
+                               "ORDER BY a.name").fetchall()
+    except sqlite3.OperationalError as err:
+        if "no such table" in str(err):
+            return {}  # an empty file, or a gradebook nbgrader never set up
+        raise UsageError(f"cannot read the gradebook {db} ({err})") from None
+    except sqlite3.DatabaseError as err:
+        raise UsageError(f"{db} is not a gradebook ({err})") from None
+    return {name: count for name, count in rows}
+
+
 def read_scores(course_root: Path, lessons: list[str] | None = None) -> list[LessonScores]:
     """Every submitted student's score per graded cell, for each lesson in the gradebook."""
+    from nbgrader.api import Gradebook
+
+    from grader.gradebook import db_url
+
     result = []
     with Gradebook(db_url(course_root)) as gb:
         for assignment in gb.assignments:

@@ -329,3 +329,36 @@ def test_an_undecodable_folder_name_is_reported_not_fatal(tmp_path):
     bad = [r for r in results if r.student.startswith("caf")]
     assert bad and bad[0].problem == "unusable student folder name"
     assert any(r.student == "plain" for r in results), "the other student must still be processed"
+
+
+def test_a_format_3_notebook_is_converted_and_graded(tmp_path):
+    """IPython 2's format (cells in "worksheets") is converted by nbformat, not called corrupt."""
+    from nbformat.v3 import nbbase as v3
+
+    tiny = nbformat.read(FIXTURE_LESSONS / "00-tiny" / "00-tiny.ipynb", as_version=4)
+    cells = [v3.new_code_cell(input=c.source, metadata=c.metadata) if c.cell_type == "code"
+             else v3.new_text_cell(c.cell_type, source=c.source, metadata=c.metadata) for c in tiny.cells]
+    old = v3.new_notebook(worksheets=[v3.new_worksheet(cells=cells)])
+    (tmp_path / "00-tiny.ipynb").write_text(json.dumps(old))
+    check = check_folder(tmp_path, {"00-tiny": {"ex1-tests": released_source(TEST_SOURCE)}}, 10**6)
+    assert check.gradable, check.problem
+    assert "00-tiny.ipynb: converted from notebook format 3" in check.notes
+    converted = nbformat.reads(check.notebooks["00-tiny"].decode(), as_version=4)
+    assert [c.source for c in converted.cells] == [c.source for c in tiny.cells]
+    assert [c.metadata.get("nbgrader") for c in converted.cells] == [c.metadata.get("nbgrader")
+                                                                     for c in tiny.cells]
+    with pytest.raises(Unreadable, match=r"corrupt notebook \(format 3, cannot be converted"):
+        clean_notebook(b'{"nbformat": 3, "worksheets": [{"cells": [{"cell_type": "code", "input": 5}]}]}',
+                       10**6)
+    with pytest.raises(Unreadable, match="notebook format 2, not 4 .*save it"):
+        clean_notebook(b'{"nbformat": 2, "worksheets": []}', 10**6)
+
+
+def test_a_lone_surrogate_is_not_gradable_not_an_internal_error(tmp_path):
+    """JSON may escape half a UTF-16 pair; nothing can write it back, so it is the student's line."""
+    data = _nb_bytes(c2={"source": "x = 1  # caf\ud800"})
+    assert b"\\ud800" in data
+    (tmp_path / "00-tiny.ipynb").write_bytes(data)
+    check = check_folder(tmp_path, {"00-tiny": {}}, 10**6)
+    assert check.problem == r"corrupt notebook (cell 2: a lone surrogate '\ud800', not valid Unicode)"
+    assert not check.gradable and not check.notebooks
