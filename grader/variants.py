@@ -54,8 +54,12 @@ class Variant:
 
 def load_variants(lesson: str, mistakes_dir: Path = MISTAKES_DIR) -> list[Variant]:
     """Read ``<lesson>.toml``; a clear error names the file and entry when one is malformed."""
-    path = mistakes_dir / f"{lesson}.toml"
-    data = tomllib.loads(path.read_text())
+    return load_variants_file(mistakes_dir / f"{lesson}.toml")
+
+
+def load_variants_file(path: Path) -> list[Variant]:
+    """Read a bank of variants from a TOML file (the format above)."""
+    data = tomllib.loads(Path(path).read_text())
     variants = []
     for kind, correct in (("mistake", False), ("correct", True)):
         for entry in data.get(kind, []):
