@@ -7,6 +7,7 @@
     grader autograde LESSON       grade all submissions in parallel, sandboxed (or on a Dask cluster)
     grader feedback LESSON        per-student HTML feedback without hidden tests
     grader report [LESSON ...]    per-exercise scores (CSV) and an overview picture
+    grader mistakes LESSON        judge the hidden tests against a bank of typical mistakes
 
 Every command has ``--help``. Defaults come from the code: the limits from
 :data:`grader.limits.COURSE_LIMITS`, the course folder from :data:`grader.config.GRADING_DIR`.
@@ -308,6 +309,25 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
 
 
+def cmd_mistakes(args: argparse.Namespace) -> int:
+    lesson = _check_lessons([args.lesson], args.lessons_dir)[0]
+    bank = args.bank or REPO_ROOT / "tests" / "mistakes" / f"{lesson}.toml"
+    if not bank.is_file():
+        raise UsageError(f"no bank of mistakes {bank}: write one (format: grader/variants.py) "
+                         "or give --bank FILE")
+    from grader import mistakes
+    from grader.variants import load_variants_file
+
+    variants = [v for v in load_variants_file(bank) if not args.only or v.id in args.only]
+    judged = []
+    for judgement in mistakes.judge_bank(lesson, variants, source=args.lessons_dir,
+                                         limits=COURSE_LIMITS.replace(cell_timeout_s=args.cell_timeout)):
+        print(judgement.line, flush=True)
+        judged.append(judgement)
+    print(mistakes.summary(judged))
+    return 0 if all(j.ok for j in judged) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="grader", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -365,6 +385,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("lessons", nargs="*", help="lesson slugs (default: every lesson in the gradebook)")
     _course_dir(p)
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("mistakes", help="judge a lesson's hidden tests against typical mistakes",
+                       description="Run the lesson's solution once in one sandboxed kernel, then each "
+                       "typical mistake and correct variant of the bank through the grader's verdicts: "
+                       "caught / missed / kept / wrongly rejected, with the failing check's message.")
+    p.add_argument("lesson", help="lesson slug")
+    p.add_argument("--bank", type=Path, help="a TOML bank of [[mistake]] and [[correct]] entries "
+                   "(default: tests/mistakes/LESSON.toml)")
+    p.add_argument("--only", action="append", metavar="ID", help="only this variant (repeatable)")
+    p.add_argument("--cell-timeout", type=_number(int, 1, DAY_S, " s"),
+                   default=COURSE_LIMITS.cell_timeout_s, help="seconds per cell")
+    _lessons_dir(p)
+    p.set_defaults(func=cmd_mistakes)
     return parser
 
 
