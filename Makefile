@@ -12,10 +12,10 @@ STAMP  := $(VENV)/.installed
 # round trips (one class per lesson) spread over the workers.
 JOBS   ?= auto
 
-.PHONY: help lab instructor test setup data notebooks refresh check lint lock clean
+.PHONY: help lab instructor test test-perturbed setup data notebooks refresh check lint lock clean
 
 help:  ## list the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 lab: setup  ## open JupyterLab on the student notebooks (students start here)
 	$(BIN)/python -m kerascourse.lab
@@ -29,6 +29,14 @@ hub: setup  ## run JupyterHub for a class here (root): demo accounts, nbgrader e
 
 test: setup  ## run every test: notebooks, grading round trips, browser, lint
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope --nbval tests solutions
+
+# The nbval comparison again, with float arithmetic perturbed in every kernel (two intra-op threads,
+# TensorFlow's oneDNN kernels on: tests/nbval_tolerance.py): outputs must hold within the tolerance,
+# as on another CPU. The named test proves the kernels got the perturbation. LESSON=NN-slug for one.
+test-perturbed: setup  ## nbval on solutions/ with float arithmetic perturbed (what another CPU does)
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope --nbval --nbval-perturbed \
+	  $(if $(LESSON),solutions/$(LESSON),solutions) \
+	  tests/test_nbval_setup.py::test_perturbed_kernels_really_get_the_perturbation
 
 setup: $(STAMP) data  ## create .venv with the pinned packages, and the data caches
 
