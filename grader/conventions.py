@@ -3,7 +3,8 @@
 nbgrader checks its own metadata; these checks cover what makes a lesson usable and gradable:
 learning goals first, a locked set-up cell, exercises whose headings state the points their tests
 award, visible tests that open with a docstring, hidden tests, a reflection, a summary, and
-committed reference outputs.
+committed reference outputs, and hidden blocks that only observe (every hidden check has a
+verdict the grader reads, :mod:`grader.verdicts`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import nbformat
 
+from grader import verdicts
 from grader.cells import BEGIN_HIDDEN, is_answer_cell, is_reflection_cell, is_test_cell
 from grader.cells import nbgrader_meta as _nbgrader
 from grader.config import SOLUTIONS_DIR
@@ -56,6 +58,8 @@ def check_notebook(nb) -> list[str]:
             problems.append(f"test cell {gid!r} must open with a docstring saying what it checks")
         if BEGIN_HIDDEN not in cell.source:
             problems.append(f"test cell {gid!r} has no hidden tests")
+        else:
+            problems += [f"test cell {gid!r}: {p}" for p in verdicts.lint(cell.source)]
         if not _nbgrader(cell).get("locked"):
             problems.append(f"test cell {gid!r} must be locked")
         if re.search(r"^\s*assert [^,\n]*$", cell.source, re.MULTILINE):

@@ -59,7 +59,8 @@ class Judgement:
     @property
     def line(self) -> str:
         kind = "correct" if self.variant.correct else "mistake"
-        detail = f": {self.message}" if self.message else ""
+        message = " ".join(self.message.replace("\x1b[0m", "").replace("\x1b[1m", "").split())
+        detail = f": {message[:300]}" if message else ""
         return (f"{self.outcome:<16} exercise {self.exercise:<3} {kind:<8} {self.variant.id} "
                 f"(lost {self.lost:g} of {self.points:g}){detail}")
 

@@ -156,6 +156,8 @@ def describe(value: Any, limit: int = 80) -> str:
         text = f"raised {value.type}"
     elif type(value) in (Refused, Malformed):
         text = repr(value)
+    elif type(value) is dict:
+        text = "{" + ", ".join(f"{k}: {describe(v, 30)}" for k, v in list(value.items())[:6]) + "}"
     else:
         text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."

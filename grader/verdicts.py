@@ -75,10 +75,10 @@ def prepare(source: str) -> Prepared:
     except SyntaxError as err:
         return Prepared("\n".join(before + after), problems=[f"the hidden block does not parse: {err}"])
     prepared = Prepared("")
-    for node in ast.walk(tree):
+    for node in sorted(ast.walk(tree), key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0))):
         if isinstance(node, (ast.Assert, ast.Raise)):
             prepared.problems.append(
-                f"line {node.lineno} of the hidden block: an {type(node).__name__.lower()} decides in the "
+                f"line {node.lineno} of the hidden block: `{type(node).__name__.lower()}` decides in the "
                 "kernel; hand the value to observe() and put the verdict in its keywords")
         if isinstance(node, ast.Call) and _is_probe(node.func):
             _read_check(node, prepared)
@@ -244,10 +244,26 @@ _SAFE_BUILTINS = {name: getattr(__builtins__, name, None) if not isinstance(__bu
                                "sum", "tuple", "zip")}
 
 
+def _relu(x: Any) -> np.ndarray:
+    return np.maximum(np.asarray(x, dtype=np.float64), 0.0)
+
+
+def _sigmoid(x: Any) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
+
+
+def _softmax(x: Any, axis: int = -1) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
 def _evaluate(expr: str, obs: Any, ref: Any, cell: dict[str, list[Any]]) -> Any:
     namespace = {"obs": obs, "ref": ref, "cell": cell, "np": np, "math": math, "close": _close_values,
-                 "raised": _raised, "message": _message_of}
-    return eval(compile(expr, "<verdict>", "eval"), {"__builtins__": _SAFE_BUILTINS}, namespace)  # noqa: S307
+                 "raised": _raised, "message": _message_of, "relu": _relu, "sigmoid": _sigmoid,
+                 "softmax": _softmax}
+    # one global namespace: names stay visible inside the expression's generators and lambdas
+    return eval(compile(expr, "<verdict>", "eval"), {"__builtins__": _SAFE_BUILTINS, **namespace})  # noqa: S307
 
 
 def lint(source: str) -> list[str]:

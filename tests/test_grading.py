@@ -1,23 +1,17 @@
-"""The grading round trip through a real gradebook, for every lesson, with the course's grader.
+"""Every lesson's grading, two ways: the whole pipeline once, and every bank entry fast.
 
-In a scratch course folder ``grader autograde`` (sandbox, guard and all) grades the full solution,
-the untouched student notebook and the entries of ``tests/mistakes/<lesson>.toml``:
+- **The round trip** (``TestLessonNN``): in a scratch course folder ``grader autograde`` (sandbox,
+  guard, reference, verdicts, a real gradebook) grades the full solution, the untouched student
+  notebook and one round of typical mistakes (the first mistake of every exercise, in one
+  submission). The solution scores full marks, the untouched notebook zero, every status is
+  ``graded``, and each mistake of the round loses exactly its own exercise's points: an
+  exercise's test runs after its own answer, and the round shows no mistake costs another
+  exercise its points.
+- **The bank** (``TestBankNN``): ``grader mistakes`` (:mod:`grader.mistakes`, the same verdicts
+  and nbgrader's scoring) judges every entry of ``tests/mistakes/<lesson>.toml`` in one sandboxed
+  kernel: every mistake caught (its exercise loses all its points), every correct variant kept.
 
-- the solution scores full marks, the untouched notebook zero, every status is ``graded`` (an
-  honest answer is never taken for tampering);
-- each typical mistake loses exactly its own exercise's points, each correct variant keeps full
-  marks.
-
-To keep the suite fast, variants are graded in *rounds*: round ``r`` holds the ``r``-th mistake
-of every exercise (one submission, one notebook run), so a lesson costs as many runs as its
-exercise with the most mistakes, not one per mistake. This proves each mistake is caught (an
-exercise's test runs after its own answer and is unaffected by later cells, and can only *lose*
-points through an earlier exercise's mistake) and that no mistake costs an exercise without one
-in its round; a mistake that also broke a *later* exercise with a mistake in the same round would
-go unnoticed, which is why rounds are rebuilt, and the failing round named, on any surprise.
-Correct variants are graded in rounds the same way and must all keep full marks.
-
-Each lesson is its own test class, so ``--dist loadscope`` spreads the lessons over the workers.
+Each is its own test class, so ``--dist loadscope`` spreads them over the workers.
 """
 
 from __future__ import annotations
@@ -35,6 +29,7 @@ from grader.cells import grade_id, is_answer_cell
 from grader.config import nbgrader_settings
 from grader.gradebook import db_url
 from grader.limits import COURSE_LIMITS
+from grader.mistakes import judge_bank
 from grader.run_nbgrader import run_nbgrader
 from grader.sandbox import bwrap_works
 from grader.variants import Variant, build_submission, exercise_of_cells, load_variants
@@ -65,15 +60,10 @@ def round_trip(lesson, tmp_path, record_property):
     student_nb = read_nb(course / "release" / lesson / f"{lesson}.ipynb")
     solution_nb = read_nb(solution_path(lesson))
     owner = exercise_of_cells(solution_nb)
-    variants = load_variants(lesson)
-    mistakes = rounds([v for v in variants if not v.correct], owner)
-    corrects = rounds([v for v in variants if v.correct], owner)
-
-    submissions = {"solution": build_submission(student_nb, solution_nb), "untouched": student_nb}
-    for kind, groups in (("mistakes", mistakes), ("correct", corrects)):
-        for r, group in enumerate(groups, start=1):
-            submissions[f"{kind}-{r}"] = build_submission(student_nb, solution_nb,
-                                                          {v.cell: v.source for v in group})
+    mistakes = rounds([v for v in load_variants(lesson) if not v.correct], owner)
+    first = mistakes[0]
+    submissions = {"solution": build_submission(student_nb, solution_nb), "untouched": student_nb,
+                   "mistakes-1": build_submission(student_nb, solution_nb, {v.cell: v.source for v in first})}
     for student, nb in submissions.items():
         folder = course / "submitted" / student / lesson
         folder.mkdir(parents=True)
@@ -82,7 +72,7 @@ def round_trip(lesson, tmp_path, record_property):
     start = time.perf_counter()
     limits = COURSE_LIMITS.replace(use_bwrap=bwrap_works())
     outcomes = {o.student: o for o in autograde(course, lesson, jobs=1, limits=limits, progress=False)}
-    record_property(f"seconds:autograde {len(submissions)} submissions of {lesson}",
+    record_property(f"seconds:autograde {len(submissions)} submissions of {lesson} (and its reference)",
                     time.perf_counter() - start)
 
     statuses = {s: (o.line, o.notes) for s, o in outcomes.items() if o.status is not Status.GRADED}
@@ -92,17 +82,24 @@ def round_trip(lesson, tmp_path, record_property):
     assert full and all(s == m for s, m in full.values()), f"the solution lost points: {full}"
     untouched = scores["untouched"]
     assert all(s == 0 for s, _ in untouched.values()), f"the untouched notebook scored: {untouched}"
+    lost = {owner[v.cell] for v in first}
+    expected = {gid: (0.0 if owner[gid] in lost else m, m) for gid, (_, m) in full.items()}
+    assert scores["mistakes-1"] == expected, _explain(first, owner, expected, scores["mistakes-1"])
 
+
+def judge_the_bank(lesson, record_property):
+    variants = load_variants(lesson)
+    solution_nb = read_nb(solution_path(lesson))
     graded = {grade_id(c) for c in solution_nb.cells if is_answer_cell(c)}
     assert {v.cell for v in variants if not v.correct} >= graded, (
         "every graded exercise needs at least one typical mistake in tests/mistakes/")
-    for r, group in enumerate(mistakes, start=1):
-        lost = {owner[v.cell] for v in group}
-        expected = {gid: (0.0 if owner[gid] in lost else m, m) for gid, (_, m) in full.items()}
-        got = scores[f"mistakes-{r}"]
-        assert got == expected, _explain(group, owner, expected, got)
-    for r, group in enumerate(corrects, start=1):
-        assert scores[f"correct-{r}"] == full, _explain(group, owner, full, scores[f"correct-{r}"])
+    start = time.perf_counter()
+    judged = list(judge_bank(lesson, variants, limits=COURSE_LIMITS.replace(use_bwrap=bwrap_works())))
+    record_property(f"seconds:grader mistakes {lesson} ({len(variants)} variants)",
+                    time.perf_counter() - start)
+    wrong = [j.line for j in judged if not j.ok]
+    assert not wrong, "\n".join(wrong)
+    assert len(judged) == len(variants)
 
 
 def _explain(group: list[Variant], owner: dict[str, str], expected: dict, got: dict) -> str:
@@ -111,16 +108,21 @@ def _explain(group: list[Variant], owner: dict[str, str], expected: dict, got: d
     return f"round of {caught}: cells (got, expected) that differ: {wrong}"
 
 
-def _lesson_class(lesson: str) -> type:
+def _lesson_classes(lesson: str) -> tuple[type, type]:
     @pytest.mark.notebook
     def test_round_trip(self, tmp_path, record_property):
         round_trip(lesson, tmp_path, record_property)
 
-    return type(f"TestLesson{lesson[:2]}", (), {"test_round_trip": test_round_trip, "lesson": lesson})
+    @pytest.mark.notebook
+    def test_bank(self, record_property):
+        judge_the_bank(lesson, record_property)
+
+    return (type(f"TestLesson{lesson[:2]}", (), {"test_round_trip": test_round_trip, "lesson": lesson}),
+            type(f"TestBank{lesson[:2]}", (), {"test_bank": test_bank, "lesson": lesson}))
 
 
 for _lesson in LESSONS:
-    globals()[f"TestLesson{_lesson[:2]}"] = _lesson_class(_lesson)
+    globals()[f"TestLesson{_lesson[:2]}"], globals()[f"TestBank{_lesson[:2]}"] = _lesson_classes(_lesson)
 
 
 def test_rounds_never_hold_two_variants_of_one_exercise():

@@ -54,8 +54,9 @@ ATTACKS = {
         "class Yes(int):\n    def __eq__(self, other):\n        return True\n    __hash__ = int.__hash__\n"
         "def add(a, b):\n    return Yes(3)\n")}, ZERO),
     "always-equal-float": ({"ex1-answer": ADD, "ex2-answer": (
-        "class Yes(float):\n    def __eq__(self, other):\n        return True\n    __hash__ = float.__hash__\n"
-        "def mean(xs):\n    return Yes(2.0)\n")}, {"ex1-tests": 2.0, "ex2-tests": 0.0}),
+        "class Yes(float):\n    def __eq__(self, other):\n        return True\n"
+        "    __hash__ = float.__hash__\ndef mean(xs):\n    return Yes(2.0)\n")},
+        {"ex1-tests": 2.0, "ex2-tests": 0.0}),
     "reads-the-callers-frame": ({"ex1-answer": (
         "import sys\ndef add(a, b):\n    frame = sys._getframe(1)\n"
         "    names = {**frame.f_globals, **frame.f_locals}\n"

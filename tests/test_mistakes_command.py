@@ -1,0 +1,51 @@
+"""``grader mistakes``: the command judges a bank through the grader's verdicts, on the tiny lesson.
+
+The bank (``tests/fixtures/mistakes/00-tiny.toml``) has mistakes only a hidden check catches, one
+only the visible test catches, one that kills the kernel (the rest must go on in a fresh kernel),
+and correct answers written differently.
+"""
+
+from __future__ import annotations
+
+import pytest
+from helpers import FIXTURE_LESSONS, REPO_ROOT
+
+from grader.cli import main as grader_main
+from grader.limits import COURSE_LIMITS
+from grader.mistakes import BROKE, CAUGHT, KEPT, MISSED, judge_bank
+from grader.sandbox import bwrap_works
+from grader.variants import Variant, load_variants_file
+
+pytestmark = pytest.mark.notebook
+BANK = REPO_ROOT / "tests" / "fixtures" / "mistakes" / "00-tiny.toml"
+
+
+@pytest.fixture(scope="module")
+def judged():
+    variants = load_variants_file(BANK) + [
+        Variant("does-nothing", "a mistake the tests cannot see", "ex1-answer",
+                "def add(a, b):\n    return a + b\nprint('hello')", False)]
+    limits = COURSE_LIMITS.replace(use_bwrap=bwrap_works(), cell_timeout_s=60)
+    return {j.variant.id: j for j in judge_bank("00-tiny", variants, source=FIXTURE_LESSONS, limits=limits)}
+
+
+def test_each_variant_is_judged_as_grading_would(judged):
+    assert judged["subtracts"].outcome == CAUGHT and "add(1, 2) should be 3" in judged["subtracts"].message
+    for hidden_only in ("right-for-the-visible-test-only", "integer-division", "median-not-mean"):
+        assert judged[hidden_only].outcome == CAUGHT, judged[hidden_only].line
+        assert judged[hidden_only].message.startswith("HiddenCheckFailed"), judged[hidden_only].line
+    assert judged["builtin-sum"].outcome == KEPT and judged["statistics-mean"].outcome == KEPT
+    assert judged["does-nothing"].outcome == MISSED and not judged["does-nothing"].ok
+
+
+def test_a_kernel_that_dies_is_reported_and_the_rest_go_on(judged):
+    assert judged["kills-the-kernel"].outcome == BROKE and not judged["kills-the-kernel"].ok
+    assert judged["median-not-mean"].outcome == CAUGHT  # after the death, in a fresh kernel
+
+
+def test_the_command_prints_a_line_per_variant_and_fails_on_a_miss(capsys):
+    code = grader_main(["mistakes", "00-tiny", "--lessons-dir", str(FIXTURE_LESSONS), "--bank", str(BANK),
+                        "--only", "subtracts", "--only", "builtin-sum"])
+    out = capsys.readouterr().out
+    assert code == 0 and "1 of 1 mistakes caught, 1 of 1 correct variants kept" in out, out
+    assert out.count("exercise 1") == 2
