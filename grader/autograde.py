@@ -22,7 +22,6 @@ CSV is written in every case.
 from __future__ import annotations
 
 import csv
-import enum
 import os
 import shutil
 import time
@@ -30,53 +29,20 @@ import traceback
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 from tqdm import tqdm
 
 from grader import gradebook
 from grader.config import SOLUTIONS_DIR, nbgrader_settings
-from grader.evidence import Kind
 from grader.expected import ensure as ensure_reference
-from grader.job import Job, JobOutput, JobResult
+from grader.job import Job, JobResult
 from grader.limits import COURSE_LIMITS, Limits
-from grader.precheck import Precheck, check_folder, execution_notes, student_folders
+from grader.merge import Outcome, Status, merge, zero_everywhere
+from grader.precheck import Precheck, check_folder, student_folders
 from grader.run_nbgrader import run_nbgrader
-
-
-class Status(enum.Enum):
-    """How one submission ended (the first column of its status line)."""
-
-    GRADED = "graded"
-    TAMPERING = "tampering suspected"
-    NOT_GRADABLE = "not gradable"
-    TIME_LIMIT = "total time limit exceeded"
-    FAILED = "grading failed"
-    INTERNAL_ERROR = "internal error"
-
-
-@dataclass
-class Outcome:
-    """One student's line in the autograde report."""
-
-    student: str
-    status: Status
-    reason: str = ""
-    score: float = 0.0
-    max_score: float = 0.0
-    seconds: float = 0.0
-    peak_rss_mb: float = 0.0
-    notes: list[str] = field(default_factory=list)
-    merge_seconds: float = 0.0  # the parent's serial share of this submission (the benchmark reads it)
-
-    @property
-    def line(self) -> str:
-        """The status as the report prints it, e.g. ``not gradable: empty file``."""
-        return f"{self.status.value}: {self.reason}" if self.reason else self.status.value
 
 
 def ensure_assignment(course_root: Path, lesson: str, source: Path = SOLUTIONS_DIR) -> None:
@@ -168,7 +134,7 @@ def _autograde(course_root: Path, lesson: str, jobs: int | None, limits: Limits 
         with Gradebook(url) as main:
             for student, outcome in outcomes.items():
                 if student not in unusable_shown:
-                    _zero_everywhere(main, lesson, outcome)
+                    zero_everywhere(main, lesson, outcome)
             bar = tqdm(total=len(prepared), desc=f"autograde {lesson}", unit="submission",
                        disable=not progress)
             for job, result in runner(prepared, limits):
@@ -182,7 +148,7 @@ def _autograde(course_root: Path, lesson: str, jobs: int | None, limits: Limits 
                     outcomes[job.student].merge_seconds = time.perf_counter() - merging
                 except Exception as err:
                     outcomes[job.student] = _internal_error(job.student, "merge", err)
-                    _zero_everywhere(main, lesson, outcomes[job.student])
+                    zero_everywhere(main, lesson, outcomes[job.student])
                 bar.update()
             bar.close()
             for outcome in outcomes.values():
@@ -201,69 +167,6 @@ def _autograde(course_root: Path, lesson: str, jobs: int | None, limits: Limits 
 def _internal_error(student: str, step: str, err: BaseException) -> Outcome:
     last = traceback.format_exception_only(type(err), err)[-1].strip()[:300]
     return Outcome(student, Status.INTERNAL_ERROR, f"the grader failed in its {step} ({last})")
-
-
-def _zero_everywhere(main: Gradebook, lesson: str, outcome: Outcome) -> None:
-    try:
-        gradebook.score_zero_everywhere(main, lesson, outcome.student)
-    except Exception as err:  # a name nbgrader refuses, say: the status line still stands
-        outcome.notes.append(f"could not record zeros ({type(err).__name__})")
-
-
-def merge(main: Gradebook, course_root: Path, lesson: str, job: Job, output: JobOutput,
-          check: Precheck) -> Outcome:
-    """Turn a finished job into gradebook rows, an autograded folder and a status line."""
-    result = output.result
-    outcome = Outcome(job.student, Status.GRADED, seconds=result.seconds,
-                      peak_rss_mb=result.peak_rss_bytes / 2**20, notes=list(check.notes))
-    if result.timed_out:
-        outcome.status = Status.TIME_LIMIT
-    elif result.returncode != 0:
-        outcome.status, outcome.reason = Status.FAILED, failure_reason(result.log)
-    if outcome.status is not Status.GRADED:
-        _zero_everywhere(main, lesson, outcome)
-        return outcome
-    gradebook.merge_grades(main, gradebook.db_url(job.root), lesson, job.student)
-    gradebook.score_zero_unscored(main, lesson, job.student)
-    tampered: set[str] = set()
-    for notebook, found in output.evidence.items():
-        outcome.notes += [f"{notebook} {finding.note}" for finding in found.findings]
-        if found.kernel_died:
-            outcome.notes.append(f"{notebook}: {found.kernel_died}")
-        tampered |= found.cells(Kind.TAMPERING)
-        # nbgrader scored these 0 from the error the job put in front; the parent makes sure
-        failed = found.cells(Kind.HIDDEN_CHECK, Kind.INCOMPLETE) - tampered
-        if failed:
-            gradebook.zero_cells(main, lesson, job.student, failed)
-    if tampered:
-        gradebook.zero_cells(main, lesson, job.student, tampered)
-        outcome.status = Status.TAMPERING
-        outcome.reason = f"{', '.join(sorted(tampered))} scored 0"
-    target = course_root / "autograded" / job.student / lesson
-    if target.exists():
-        shutil.rmtree(target)
-    target.mkdir(parents=True)
-    for name, nb in output.notebooks.items():
-        nbformat.write(nb, target / f"{name}.ipynb")
-        outcome.notes += execution_notes(nb)
-    for name, data in output.files.items():  # nbgrader's release_feedback needs them
-        (target / name).write_bytes(data)
-    outcome.notes += output.problems
-    return outcome
-
-
-def failure_reason(log: str) -> str:
-    """The one line an instructor needs from nbgrader's traceback."""
-    if "DeadKernelError" in log or "Kernel died" in log:
-        return "the kernel died (crash, os._exit or memory limit)"
-    if "MemoryError" in log:
-        return "out of memory in nbgrader (output too large?)"
-    if "CellTimeoutError" in log:
-        return "a cell timed out beyond recovery (a flood of output, or a kernel that ignored the interrupt)"
-    if "Kernel didn't respond" in log:
-        return "the kernel did not start"
-    lines = [line for line in log.splitlines() if "Error" in line]
-    return lines[-1].strip()[:200] if lines else "nbgrader exited with an error"
 
 
 def write_status_report(path: Path, outcomes: list[Outcome]) -> None:

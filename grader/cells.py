@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from nbformat import NotebookNode
-from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests
 
 BEGIN_HIDDEN = ClearHiddenTests.begin_test_delimeter.default_value
@@ -46,10 +45,6 @@ def is_reflection_cell(cell: Any) -> bool:
     """A manually graded written answer."""
     meta = nbgrader_meta(cell)
     return cell.get("cell_type") == "markdown" and bool(meta.get("solution")) and bool(meta.get("grade"))
-
-
-def is_locked(cell: Any) -> bool:
-    return bool(nbgrader_meta(cell)) and utils.is_locked(cell)
 
 
 def released_source(source: str) -> str:

@@ -44,16 +44,6 @@ class KernelCgroup:
                 pass
         return found
 
-    def peak_memory_bytes(self) -> int:
-        """The group's peak memory where the kernel records it (0 where it does not)."""
-        for path in self.paths:
-            for name in ("memory.max_usage_in_bytes", "memory.peak"):
-                try:
-                    return int((path / name).read_text())
-                except (OSError, ValueError):
-                    continue
-        return 0
-
     def destroy(self) -> None:
         """Kill every process left in the group, then remove it."""
         for _ in range(50):
@@ -152,12 +142,3 @@ def create(name: str, limits: Limits) -> KernelCgroup | None:
     if (CGROUP_ROOT / "cgroup.controllers").exists():
         return _v2(name, limits)
     return _v1(name, limits)
-
-
-def available() -> bool:
-    """Whether kernels can be put in cgroups here (creates and removes a probe group)."""
-    probe = create(f"kc-probe-{os.getpid()}", Limits())
-    if probe is None:
-        return False
-    probe.destroy()
-    return True

@@ -18,6 +18,7 @@ from grader import verdicts
 from grader.cells import BEGIN_HIDDEN, is_answer_cell, is_reflection_cell, is_test_cell
 from grader.cells import nbgrader_meta as _nbgrader
 from grader.config import SOLUTIONS_DIR
+from grader.run_nbgrader import lesson_notebook
 
 EXERCISE_HEADING = re.compile(r"^#{2,4} Exercise (\d+)\b.*\((\d+) points?\)", re.MULTILINE)
 MIN_AUTOGRADED_EXERCISES = 3
@@ -104,4 +105,4 @@ def _check_exercise_points(cells) -> list[str]:
 
 
 def check_lesson(name: str, solutions: Path = SOLUTIONS_DIR) -> list[str]:
-    return check_notebook(nbformat.read(solutions / name / f"{name}.ipynb", as_version=4))
+    return check_notebook(nbformat.read(lesson_notebook(name, solutions), as_version=4))

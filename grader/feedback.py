@@ -20,11 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.config import SOLUTIONS_DIR, nbgrader_settings
-from grader.job import run_limited
+from grader.job import run_nbgrader_limited
 from grader.limits import COURSE_LIMITS, Limits
 from grader.precheck import student_folders
-from grader.run_nbgrader import nbgrader_command
-from kerascourse.paths import course_env
 
 
 @dataclass
@@ -37,11 +35,10 @@ class FeedbackResult:
 def _one(course_root: Path, lesson: str, student: str, limits: Limits, source: Path) -> FeedbackResult:
     settings = nbgrader_settings(course_root, source=source, release=course_root / ".grader" / "release",
                                  limits=limits)
-    cmd = nbgrader_command("generate_feedback", [lesson, "--student", student, "--force"], settings)
     logs = course_root / ".grader" / "feedback-logs"
     logs.mkdir(parents=True, exist_ok=True)
-    result = run_limited(cmd, cwd=course_root, env=course_env(), timeout_s=limits.total_timeout_s,
-                         log_path=logs / f"{student}-{lesson}.log")
+    result = run_nbgrader_limited("generate_feedback", [lesson, "--student", student, "--force"], settings,
+                                  limits, cwd=course_root, log_path=logs / f"{student}-{lesson}.log")
     pages = sorted((course_root / "feedback" / student / lesson).glob("*.html"))
     if result.timed_out:
         return FeedbackResult(student, pages, "time limit exceeded")

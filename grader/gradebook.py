@@ -65,11 +65,6 @@ def locked_sources(main_db_url: str, lesson: str) -> dict[str, dict[str, str]]:
                 for nb in assignment.notebooks}
 
 
-def lesson_notebooks(main_db_url: str, lesson: str) -> list[str]:
-    with Gradebook(main_db_url) as gb:
-        return [nb.name for nb in gb.find_assignment(lesson).notebooks]
-
-
 def _submission(main: Gradebook, lesson: str, student: str):
     main.update_or_create_student(student)
     try:

@@ -110,18 +110,14 @@ class Job:
         if reference is not None:
             shutil.copy2(reference, self.reference_file)
 
-    def command(self, limits: Limits) -> list[str]:
+    def run(self, limits: Limits) -> JobResult:
+        """Run nbgrader autograde here within the limits; never raises for what the submission does."""
         settings = nbgrader_settings(self.root, source=self.source, release=self.root / "release",
                                      limits=limits, evidence_file=self.evidence_file, guard=self.guard,
                                      reference_file=self.reference_file, reference_mode=self.reference_mode)
         args = [self.lesson, "--student", self.student, "--create", "--force"]
-        return [*prlimit_args(limits, memory_bytes=limits.nbgrader_memory_bytes, hard=False),
-                *nbgrader_command("autograde", args, settings)]
-
-    def run(self, limits: Limits) -> JobResult:
-        """Run nbgrader autograde here within the limits; never raises for what the submission does."""
-        return run_limited(self.command(limits), cwd=self.root, env=course_env(),
-                           timeout_s=limits.total_timeout_s, log_path=self.log_file)
+        return run_nbgrader_limited("autograde", args, settings, limits, cwd=self.root,
+                                    log_path=self.log_file)
 
     def results(self, notebooks: list[str], result: JobResult, limits: Limits) -> JobOutput:
         """Read what nbgrader wrote: only regular files with the expected names, parsed and capped."""
@@ -180,6 +176,15 @@ def run_packed(data: bytes, student: str, lesson: str, limits_json: str,
         job = Job(root, student, lesson, Path(source))
         result = job.run(limits_from_json(limits_json))
         return job.pack(), result.__dict__
+
+
+def run_nbgrader_limited(command: str, args: list[str], settings: dict, limits: Limits, *, cwd: Path,
+                         log_path: Path) -> JobResult:
+    """``nbgrader COMMAND`` for one student, as every grading step runs it: within the memory limit
+    (prlimit), the total time limit (its whole process group killed) and the course environment."""
+    cmd = [*prlimit_args(limits, memory_bytes=limits.nbgrader_memory_bytes, hard=False),
+           *nbgrader_command(command, args, settings)]
+    return run_limited(cmd, cwd=cwd, env=course_env(), timeout_s=limits.total_timeout_s, log_path=log_path)
 
 
 def run_limited(cmd: list[str], *, cwd: Path, env: dict[str, str], timeout_s: float,

@@ -124,9 +124,6 @@ class SandboxedKernelManager(AsyncKernelManager):
         except OSError:
             return b"", start
 
-    def peak_memory_bytes(self) -> int:
-        return self._cgroup.peak_memory_bytes() if getattr(self, "_cgroup", None) else 0
-
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
         if getattr(self, "_cgroup", None):

@@ -36,6 +36,7 @@ from grader.config import SOLUTIONS_DIR, STDERR_NOISE_PATTERN
 from grader.expected import solution_submission
 from grader.limits import COURSE_LIMITS, Limits, limits_to_json
 from grader.preprocessors.guarded_execute import GuardedExecute
+from grader.run_nbgrader import lesson_notebook
 from grader.variants import Variant, exercise_of_cells
 
 CAUGHT, MISSED, KEPT, REJECTED, BROKE = "caught", "missed", "kept", "wrongly rejected", "kernel died"
@@ -127,7 +128,7 @@ def judge_bank(lesson: str, variants: list[Variant], *, source: Path = SOLUTIONS
                limits: Limits = COURSE_LIMITS) -> Iterator[Judgement]:
     """Judge every variant (see the module's docstring); yields one judgement per variant."""
     submission = nbformat.reads(solution_submission(lesson, source)[lesson].decode(), as_version=4)
-    solution = nbformat.read(Path(source) / lesson / f"{lesson}.ipynb", as_version=4)
+    solution = nbformat.read(lesson_notebook(lesson, source), as_version=4)
     tests = {grade_id(c): c.source for c in solution.cells if is_test_cell(c)}
     for cell in submission.cells:  # as nbgrader's autograde does: test cells as the gradebook has them
         if is_test_cell(cell):

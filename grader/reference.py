@@ -14,6 +14,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from grader.config import CELL_TIMEOUT_S, SOLUTIONS_DIR
+from grader.run_nbgrader import lesson_notebook
 from kerascourse.paths import apply_kernel_env
 
 
@@ -37,4 +38,4 @@ def execute_in_place(notebook: Path) -> float:
 
 
 def solution_notebook(lesson: str, solutions: Path = SOLUTIONS_DIR) -> Path:
-    return solutions / lesson / f"{lesson}.ipynb"
+    return lesson_notebook(lesson, solutions)

@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from grader.config import NOTEBOOKS_DIR, SOLUTIONS_DIR, nbgrader_settings
-from grader.run_nbgrader import lessons, run_nbgrader
+from grader.run_nbgrader import lesson_notebook, lessons, run_nbgrader
 
 
 def generate_student_notebooks(
@@ -30,4 +30,4 @@ def generate_student_notebooks(
         settings = nbgrader_settings(Path(scratch), source=source, release=release)
         for name in names:
             run_nbgrader("generate_assignment", [name, "--no-db", "--force"], settings)
-    return [release / name / f"{name}.ipynb" for name in names]
+    return [lesson_notebook(name, release) for name in names]

@@ -9,7 +9,7 @@ import nbformat
 
 from grader.cells import grade_id
 from grader.reference import solution_notebook
-from grader.run_nbgrader import lessons
+from grader.run_nbgrader import lesson_notebook, lessons
 from kerascourse.paths import REPO_ROOT
 
 LESSONS = lessons()
@@ -19,7 +19,7 @@ solution_path = solution_notebook  # one definition of where a lesson's instruct
 
 
 def student_path(lesson: str) -> Path:
-    return REPO_ROOT / "notebooks" / lesson / f"{lesson}.ipynb"
+    return lesson_notebook(lesson, REPO_ROOT / "notebooks")
 
 
 def read_nb(path: Path):

@@ -18,11 +18,11 @@ import pytest
 from helpers import FIXTURE_LESSONS
 
 from grader import collect
-from grader.autograde import failure_reason
 from grader.cells import hidden_lines, is_test_cell, nbgrader_meta, released_source
 from grader.config import nbgrader_cli_args
 from grader.kernel import GUARD_SCRIPT
 from grader.limits import COURSE_LIMITS, limits_from_json, limits_to_json
+from grader.merge import failure_reason
 from grader.output_caps import cap_output
 from grader.precheck import Unreadable, check_folder, clean_notebook
 from grader.preprocessors.guarded_execute import imports_of
@@ -206,7 +206,7 @@ def guard(monkeypatch):
                      _exit=os._exit, _sigmask=signal.pthread_sigmask, _SIG_BLOCK=signal.SIG_BLOCK,
                      _SIG_SETMASK=signal.SIG_SETMASK, _ALL_SIGNALS=signal.valid_signals(),
                      _gc_disable=gc.disable, _gc_enable=gc.enable, _gc_isenabled=gc.isenabled, _sys=sys,
-                     _PROTECTED_MODULES=("math",))
+                     _ALWAYS_PROTECTED=("math",))
     shell = _Shell()
     streams = io.StringIO(), io.StringIO()  # the guard watches sys.stdout: not pytest's, which it swaps
 
@@ -362,3 +362,35 @@ def test_a_lone_surrogate_is_not_gradable_not_an_internal_error(tmp_path):
     check = check_folder(tmp_path, {"00-tiny": {}}, 10**6)
     assert check.problem == r"corrupt notebook (cell 2: a lone surrogate '\ud800', not valid Unicode)"
     assert not check.gradable and not check.notebooks
+
+
+def test_guard_protects_what_the_locked_cells_import_and_their_public_submodules():
+    import json as _json  # noqa: F401 (loaded, so its submodules are in sys.modules)
+    import xml.dom  # noqa: F401
+
+    from grader.kernel import GUARD_SCRIPT
+
+    namespace = {"__name__": "grader_guard"}
+    exec(compile(Path(GUARD_SCRIPT).read_text(), "<grader guard>", "exec"), namespace)
+    namespace["_sys"] = sys
+    names = namespace["_protected_modules"](("json", "xml"))
+    assert {"builtins", "kerascourse.probes", "json", "json.decoder", "xml", "xml.dom"} <= set(names)
+    assert not [n for n in names if n.startswith("json._") or n.count(".") > 1 and n.startswith("xml.")]
+    assert "numpy" not in names  # only what the lesson imports (the grader always adds numpy, math)
+    assert namespace["_protected_modules"]("not a tuple") == list(namespace["_ALWAYS_PROTECTED"])
+
+
+def test_only_autograde_runs_are_guarded_whatever_the_settings():
+    """traitlets applies a class's settings to its subclasses: feedback must not inherit autograde's."""
+    from traitlets.config import Config
+
+    from grader.config import apply_to, nbgrader_settings
+    from grader.preprocessors import FeedbackExecute, GuardedExecute
+
+    config = Config()
+    apply_to(config, nbgrader_settings(Path("/tmp/course"), guard=True))
+    assert not issubclass(FeedbackExecute, GuardedExecute)
+    assert GuardedExecute(config=config).guard_kernel is True
+    assert FeedbackExecute(config=config).guard_kernel is False
+    config.GuardedExecute.guard = False  # the benchmark's unguarded run
+    assert GuardedExecute(config=config).guard_kernel is False

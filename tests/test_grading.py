@@ -3,10 +3,12 @@
 - **The round trip** (``TestLessonNN``): in a scratch course folder ``grader autograde`` (sandbox,
   guard, reference, verdicts, a real gradebook) grades the full solution, the untouched student
   notebook and one round of typical mistakes (the first mistake of every exercise, in one
-  submission). The solution scores full marks, the untouched notebook zero, every status is
-  ``graded``, and each mistake of the round loses exactly its own exercise's points: an
-  exercise's test runs after its own answer, and the round shows no mistake costs another
-  exercise its points.
+  submission). With ``GRADER_FULL_ROUNDS=1`` (``make test-full``, CI's weekly run) it grades every
+  round: round ``r`` holds the ``r``-th mistake of every exercise, and the correct variants in
+  rounds the same way, which must keep full marks. The solution scores full marks, the untouched
+  notebook zero, every status is ``graded``, and each mistake of the round loses exactly its own
+  exercise's points: an exercise's test runs after its own answer, and the round shows no mistake
+  costs another exercise its points.
 - **The bank** (``TestBankNN``): ``grader mistakes`` (:mod:`grader.mistakes`, the same verdicts
   and nbgrader's scoring) judges every entry of ``tests/mistakes/<lesson>.toml`` in one sandboxed
   kernel: every mistake caught (its exercise loses all its points), every correct variant kept.
@@ -16,6 +18,7 @@ Each is its own test class, so ``--dist loadscope`` spreads them over the worker
 
 from __future__ import annotations
 
+import os
 import time
 from collections import defaultdict
 
@@ -24,15 +27,18 @@ import pytest
 from helpers import LESSONS, read_nb, solution_path
 from nbgrader.api import Gradebook
 
-from grader.autograde import Status, autograde
+from grader.autograde import autograde
 from grader.cells import grade_id, is_answer_cell
 from grader.config import nbgrader_settings
 from grader.gradebook import db_url
 from grader.limits import COURSE_LIMITS
+from grader.merge import Status
 from grader.mistakes import judge_bank
 from grader.run_nbgrader import run_nbgrader
 from grader.sandbox import bwrap_works
 from grader.variants import Variant, build_submission, exercise_of_cells, load_variants
+
+FULL = os.environ.get("GRADER_FULL_ROUNDS") == "1"  # every round through the real autograde
 
 
 def rounds(variants: list[Variant], owner: dict[str, str]) -> list[list[Variant]]:
@@ -60,10 +66,15 @@ def round_trip(lesson, tmp_path, record_property):
     student_nb = read_nb(course / "release" / lesson / f"{lesson}.ipynb")
     solution_nb = read_nb(solution_path(lesson))
     owner = exercise_of_cells(solution_nb)
-    mistakes = rounds([v for v in load_variants(lesson) if not v.correct], owner)
-    first = mistakes[0]
-    submissions = {"solution": build_submission(student_nb, solution_nb), "untouched": student_nb,
-                   "mistakes-1": build_submission(student_nb, solution_nb, {v.cell: v.source for v in first})}
+    variants = load_variants(lesson)
+    mistakes = rounds([v for v in variants if not v.correct], owner)
+    corrects = rounds([v for v in variants if v.correct], owner) if FULL else []
+    mistakes = mistakes if FULL else mistakes[:1]
+    submissions = {"solution": build_submission(student_nb, solution_nb), "untouched": student_nb}
+    for kind, groups in (("mistakes", mistakes), ("correct", corrects)):
+        for r, group in enumerate(groups, start=1):
+            submissions[f"{kind}-{r}"] = build_submission(student_nb, solution_nb,
+                                                          {v.cell: v.source for v in group})
     for student, nb in submissions.items():
         folder = course / "submitted" / student / lesson
         folder.mkdir(parents=True)
@@ -82,9 +93,13 @@ def round_trip(lesson, tmp_path, record_property):
     assert full and all(s == m for s, m in full.values()), f"the solution lost points: {full}"
     untouched = scores["untouched"]
     assert all(s == 0 for s, _ in untouched.values()), f"the untouched notebook scored: {untouched}"
-    lost = {owner[v.cell] for v in first}
-    expected = {gid: (0.0 if owner[gid] in lost else m, m) for gid, (_, m) in full.items()}
-    assert scores["mistakes-1"] == expected, _explain(first, owner, expected, scores["mistakes-1"])
+    for r, group in enumerate(mistakes, start=1):
+        lost = {owner[v.cell] for v in group}
+        expected = {gid: (0.0 if owner[gid] in lost else m, m) for gid, (_, m) in full.items()}
+        got = scores[f"mistakes-{r}"]
+        assert got == expected, _explain(group, owner, expected, got)
+    for r, group in enumerate(corrects, start=1):
+        assert scores[f"correct-{r}"] == full, _explain(group, owner, full, scores[f"correct-{r}"])
 
 
 def judge_the_bank(lesson, record_property):

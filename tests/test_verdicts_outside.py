@@ -25,9 +25,10 @@ import pytest
 from helpers import FIXTURE_LESSONS, TINY, TINY_ANSWERS, release_tiny, with_answers
 from nbgrader.api import Gradebook
 
-from grader.autograde import Status, autograde
+from grader.autograde import autograde
 from grader.gradebook import db_url
 from grader.limits import COURSE_LIMITS
+from grader.merge import Status
 from grader.sandbox import bwrap_works
 
 pytestmark = pytest.mark.notebook

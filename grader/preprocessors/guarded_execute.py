@@ -221,7 +221,7 @@ class GuardedExecute(SandboxedExecute):
                    "del _m, importlib")
         run_sync(self._silent)(preload)
         self._armed = True
-        problems = self._guard("arm") + self._guard("snapshot")
+        problems = self._guard("arm") + self._guard("snapshot", tuple(modules))
         for problem in problems:
             self._evidence.findings.append(Finding("kernel", Kind.NOTE, problem))
 
@@ -230,17 +230,17 @@ class GuardedExecute(SandboxedExecute):
                                  stop_on_error=False)
         return await self.async_wait_for_reply(msg_id)
 
-    def _guard(self, command: str) -> list[str]:
+    def _guard(self, command: str, argument: tuple = ()) -> list[str]:
         """Ask the guard to check (and restore) the kernel; return what it found, [] if clean."""
         started = time.perf_counter()
         try:
-            return self._ask_guard(command)
+            return self._ask_guard(command, argument)
         finally:
             self._evidence.guard_seconds += time.perf_counter() - started
 
-    def _ask_guard(self, command: str) -> list[str]:
+    def _ask_guard(self, command: str, argument: tuple = ()) -> list[str]:
         nonce = secrets.token_hex(16)
-        extra = ", get_ipython()" if command == "arm" else ""
+        extra = ", get_ipython()" if command == "arm" else f", {argument!r}" if argument else ""
         code = f"__import__('sys').audit('grader.guard', {command!r}, {nonce!r}{extra})"
         timeout, self.timeout = self.timeout, int(self.limits.guard_timeout_s)
         try:
