@@ -1,19 +1,21 @@
-"""Benchmark: the course's grader on one class, three ways, in one run.
+"""Benchmark: the course's grader on one class, several ways, in one run.
 
-    .venv/bin/python benchmarks/autograde.py --copies 32 --jobs 2 --dask-workers 2
+    .venv/bin/python benchmarks/autograde.py --copies 12 --jobs 2 --dask-workers 0
 
 Builds COPIES submissions of a lesson (the solution, each typical mistake and each correct
-variant from ``tests/mistakes/``, in turn), releases the lesson once into a gradebook, copies that
-course folder and grades each copy:
+variant from ``tests/mistakes/``, in turn), releases the lesson once into a gradebook, computes
+its reference (the solution's observations, once per lesson), copies that course folder and
+grades each copy:
 
+0. plain ``nbgrader autograde`` (one process, one submission after another, no sandbox, no
+   verdicts: hidden probes only observe there), the anchor every figure is compared with;
 1. ``grader autograde --jobs N`` on this machine, with the guard (what instructors run);
-2. the same without the guard (sandbox unchanged): the difference is the cost of the defence
-   against tampering (the nonce line, the checks around each test cell, the snapshot);
+2. the same without the guard (sandbox and verdicts unchanged): the cost of the guard;
 3. ``grader autograde --scheduler`` on a Dask cluster of W single-threaded workers started here.
 
 Prints wall times, cost per submission, peak memory (whole process tree: nbgrader plus kernel),
-and whether every cell's score is the same in all gradebooks. Figures, not assertions: timings
-depend on the machine and on what else runs on it.
+the speed-up over plain nbgrader, and whether every cell's score is the same in the course's
+gradebooks. Figures, not assertions: timings depend on the machine and on what else runs on it.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from grader import sandbox  # noqa: E402
 from grader.autograde import autograde  # noqa: E402
 from grader.config import nbgrader_settings  # noqa: E402
 from grader.dask_runner import dask_runner  # noqa: E402
+from grader.expected import ensure as ensure_reference  # noqa: E402
 from grader.gradebook import db_url  # noqa: E402
 from grader.limits import COURSE_LIMITS  # noqa: E402
 from grader.run_nbgrader import run_nbgrader  # noqa: E402
@@ -84,7 +87,19 @@ def main() -> int:
         base = Path(tmp) / "base"
         base.mkdir()
         students = build_class(base, args.lesson, args.copies)
+        start = time.perf_counter()
+        ensure_reference(base, args.lesson, limits=limits)
+        print(f"reference of {args.lesson} (once per lesson, cached): {time.perf_counter() - start:.1f} s")
         runs: dict[str, tuple[float, list]] = {}
+
+        plain = Path(tmp) / "plain"
+        shutil.copytree(base, plain)
+        settings = {k: v for k, v in nbgrader_settings(plain, release=plain / "release").items()
+                    if k.startswith("CourseDirectory.") or k.startswith("IgnorePattern.")}
+        settings["Execute.timeout"] = limits.cell_timeout_s
+        start = time.perf_counter()
+        run_nbgrader("autograde", [args.lesson, "--force"], settings)
+        plain_seconds = time.perf_counter() - start
 
         def run(label: str, **kw) -> None:
             course = Path(tmp) / label.split()[0]
@@ -107,6 +122,8 @@ def main() -> int:
               f"({n - wrong} correct, {wrong} with one typical mistake)")
         jail = "bubblewrap" if limits.use_bwrap else "resource limits only"
         print(f"cores: {os.cpu_count()}; sandbox: {jail}")
+        print(f"{'plain nbgrader autograde':<28} {plain_seconds:7.1f} s  ({plain_seconds / n:5.1f} s per "
+              "submission, one process, no sandbox, no verdicts)")
         reference = next(iter(runs.values()))[2]
         for label, (seconds, outcomes, got) in runs.items():
             peaks = [o.peak_rss_mb for o in outcomes if o.peak_rss_mb]
@@ -114,7 +131,8 @@ def main() -> int:
             print(f"{label:<28} {seconds:7.1f} s  ({seconds / n:5.1f} s per submission of wall time; "
                   f"{inside:5.1f} s each in its worker; peak {max(peaks, default=0):.0f} MiB; "
                   f"statuses {sorted({o.line for o in outcomes})}; "
-                  f"scores {'identical' if got == reference else 'DIFFERENT'})")
+                  f"scores {'identical' if got == reference else 'DIFFERENT'}; "
+                  f"{plain_seconds / seconds:.2f}x plain nbgrader)")
         merges = [o.merge_seconds for _, outcomes, _ in runs.values() for o in outcomes if o.merge_seconds]
         inside = [o.seconds for _, outcomes, _ in runs.values() for o in outcomes if o.seconds]
         if merges and inside:
