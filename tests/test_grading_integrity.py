@@ -85,6 +85,33 @@ TAMPER_BLANK = {
         "def add(a, b):\n    sys._getframe(1).f_trace = jump\n    sys.settrace(jump)\n    return 0"),
     "finds-the-guard": "import gc\nhooks = [o for o in gc.get_objects() if callable(o)]",
 }
+# A blank notebook that switches the guard off from inside, with ctypes reads that raise none of
+# the audit events the guard stops on (a pointer cast, then indexing: the interpreter's own state
+# leads to its list of audit hooks and so to the guard's namespace), then makes every statement
+# swallow its own failure (so each test cell still runs to its signed last line). The guard sees
+# nothing; the grader's verdicts still give it nothing.
+DEFEATS_THE_GUARD = (
+    "import ctypes, types\n"
+    "_P = ctypes.POINTER(ctypes.c_ssize_t)\n"
+    "def _word(address):\n    return ctypes.cast(address, _P)[0]\n"
+    "_get = ctypes.pythonapi.PyInterpreterState_Get\n_get.restype = ctypes.c_void_p\n"
+    "_interp = _get()\n"
+    "for _off in range(0, 200000, 8):\n"
+    "    _w = _word(_interp + _off)\n"
+    "    if _w and _w % 8 == 0 and abs(_w - _interp) < 1 << 40 and _word(_w + 8) == id(list):\n"
+    "        _hooks = ctypes.cast(_w, ctypes.py_object).value\n"
+    "        if [f for f in _hooks if type(f) is types.FunctionType and '_check' in f.__globals__]:\n"
+    "            break\n"
+    "_guard = [f for f in _hooks if '_check' in f.__globals__][0].__globals__\n"
+    "_guard['_check'] = lambda: []\n"
+    "_guard['_KILL_EVENTS'] = frozenset()\n"
+    "import ast\n"
+    "class _EachStatement(ast.NodeTransformer):\n"
+    "    def visit_Module(self, node):\n"
+    "        catch = [ast.ExceptHandler(type=ast.Name('BaseException', ast.Load()), body=[ast.Pass()])]\n"
+    "        node.body = [ast.Try(body=[s], handlers=catch, orelse=[], finalbody=[]) for s in node.body]\n"
+    "        return ast.fix_missing_locations(node)\n"
+    "get_ipython().ast_transformers.append(_EachStatement())\n")
 # Correct answers, then something nasty in the kernel's working folder or the machine.
 HOSTILE_BUT_CORRECT = {
     "symlink-gradebook": (
@@ -153,6 +180,7 @@ def graded_class(tmp_path_factory):
     _write(course, "blank", student_nb)
     for name, code in TAMPER_BLANK.items():
         _write(course, f"blank-{name}", with_answers(student_nb, {"ex1-answer": code}))
+    _write(course, "blank-defeats-the-guard", with_answers(student_nb, {"ex1-answer": DEFEATS_THE_GUARD}))
     _write(course, "correct-then-tamper", with_answers(student_nb, {
         "ex1-answer": ADD, "ex2-answer": MEAN + TAMPER_BLANK["input-transformer"]}))
     for name, code in HOSTILE_BUT_CORRECT.items():
@@ -232,6 +260,14 @@ def test_tampering_never_earns_points(graded_class, attack):
     student = f"blank-{attack}"
     assert scores[student] == ZERO, (student, rows[student])
     assert rows[student]["status"].startswith("tampering suspected"), rows[student]
+
+
+def test_a_blank_notebook_that_switches_the_guard_off_still_scores_zero(graded_class):
+    """The guard is beaten (it reports nothing) and every visible assert "passes": the verdicts,
+    made in the grader, still find no right answer."""
+    course, rows, scores = graded_class
+    assert scores["blank-defeats-the-guard"] == ZERO, rows["blank-defeats-the-guard"]
+    assert "hidden check failed" in rows["blank-defeats-the-guard"]["notes"], rows["blank-defeats-the-guard"]
 
 
 def test_tampering_after_correct_answers_loses_the_tampered_exercise(graded_class):
