@@ -237,13 +237,6 @@ def _close_values(a: Any, b: Any, atol: float = DEFAULT_ATOL, rtol: float = DEFA
     return same(a, b, atol, rtol)
 
 
-_SAFE_BUILTINS = {name: getattr(__builtins__, name, None) if not isinstance(__builtins__, dict)
-                  else __builtins__[name]
-                  for name in ("abs", "all", "any", "bool", "dict", "enumerate", "float", "int", "isinstance",
-                               "len", "list", "max", "min", "range", "round", "set", "sorted", "str",
-                               "sum", "tuple", "zip")}
-
-
 def _relu(x: Any) -> np.ndarray:
     return np.maximum(np.asarray(x, dtype=np.float64), 0.0)
 
@@ -262,8 +255,10 @@ def _evaluate(expr: str, obs: Any, ref: Any, cell: dict[str, list[Any]]) -> Any:
     namespace = {"obs": obs, "ref": ref, "cell": cell, "np": np, "math": math, "close": _close_values,
                  "raised": _raised, "message": _message_of, "relu": _relu, "sigmoid": _sigmoid,
                  "softmax": _softmax}
-    # one global namespace: names stay visible inside the expression's generators and lambdas
-    return eval(compile(expr, "<verdict>", "eval"), {"__builtins__": _SAFE_BUILTINS, **namespace})  # noqa: S307
+    # One global namespace, so names stay visible inside the expression's generators and lambdas.
+    # The expression is the instructor's (trusted) and the data plain; the builtins stay whole
+    # because NumPy's own methods import through them (ndarray.sum does).
+    return eval(compile(expr, "<verdict>", "eval"), {**namespace})  # noqa: S307
 
 
 def lint(source: str) -> list[str]:
