@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed
 # round trips (one class per lesson) spread over the workers.
 JOBS   ?= auto
 
-.PHONY: help lab instructor test test-perturbed setup data notebooks refresh check lint lock clean
+.PHONY: help lab instructor test test-perturbed test-full setup data notebooks refresh check lint lock clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -27,8 +27,17 @@ instructor: setup  ## open JupyterLab for instructors (formgrader, create assign
 hub: setup  ## run JupyterHub for a class here (root): demo accounts, nbgrader exchange, proxy
 	$(BIN)/python -m hub demo $(HUB_ARGS)
 
-test: setup  ## run every test: notebooks, grading round trips, browser, lint
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope --nbval tests solutions
+# `make test` prints its wall time (set-up included) and the ten slowest tests.
+test: STARTED := $(shell date +%s)
+test: setup  ## run every test: notebooks, grading round trips, mistake banks, browser, lint
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope --durations=10 --nbval tests solutions
+	@echo "make test: $$(( $$(date +%s) - $(STARTED) )) s of wall time, set-up included"
+
+# Every typical mistake and correct variant through the real autograde, round by round (make test
+# judges them with grader mistakes and sends one round through autograde). CI runs it weekly.
+test-full: setup  ## every bank entry through the real grader autograde (slow: CI runs it weekly)
+	GRADER_FULL_ROUNDS=1 $(BIN)/python -m pytest -n $(JOBS) --dist loadscope --durations=10 \
+	  tests/test_grading.py -k TestLesson
 
 # The nbval comparison again, with float arithmetic perturbed in every kernel (two intra-op threads,
 # TensorFlow's oneDNN kernels on: tests/nbval_tolerance.py): outputs must hold within the tolerance,
