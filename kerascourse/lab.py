@@ -14,6 +14,12 @@ Both views take their Jupyter settings from a folder of the repository, put firs
   (what the Validate button runs with: the course's per-cell timeout);
 - ``jupyter/instructor/``: ``nbgrader_config.py`` (the course settings for the formgrader).
 
+``--course-dir`` (instructors) grades in another course folder than ``grading/``, and
+``--exchange`` uses another nbgrader exchange than ``grading/exchange/``: they reach
+``jupyter/instructor/nbgrader_config.py`` as ``KERAS_COURSE_DIR`` and ``KERAS_COURSE_EXCHANGE``,
+the variables the class hub sets (``hub/settings.py``). The course folder must lie inside the
+folder JupyterLab serves, or the formgrader refuses to work.
+
 Extra arguments go to ``jupyter lab`` (e.g. ``--no-browser``, ``--port=8899``).
 """
 
@@ -29,6 +35,9 @@ from kerascourse.paths import REPO_ROOT, course_env
 
 JUPYTER_CONFIG_ROOT = REPO_ROOT / "jupyter"
 STUDENT_ROOT = REPO_ROOT / "notebooks"
+# Read by jupyter/instructor/nbgrader_config.py (and, on the hub, hub/jupyter/nbgrader_config.py).
+COURSE_DIR_VAR = "KERAS_COURSE_DIR"
+EXCHANGE_VAR = "KERAS_COURSE_EXCHANGE"
 
 
 def config_dir(instructor: bool) -> Path:
@@ -71,9 +80,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--root", type=Path, default=None,
                         help="serve this folder instead of the view's default (the browser test "
                              "serves a scratch copy of a lesson)")
+    parser.add_argument("--course-dir", type=Path, default=None,
+                        help="instructors: the course folder the formgrader grades in (default: "
+                             "grading/); it must lie inside the served folder")
+    parser.add_argument("--exchange", type=Path, default=None,
+                        help="instructors: the nbgrader exchange for releasing feedback "
+                             "(default: grading/exchange/)")
     args, extra = parser.parse_known_args(argv)
+    if (args.course_dir or args.exchange) and not args.instructor:
+        parser.error("--course-dir and --exchange are for the instructor view (--instructor)")
     cmd = lab_command(args.instructor, extra, args.root)
-    os.execve(cmd[0], cmd, lab_env(args.instructor))
+    env = lab_env(args.instructor)
+    if args.course_dir is not None:
+        env[COURSE_DIR_VAR] = str(args.course_dir.resolve())
+    if args.exchange is not None:
+        env[EXCHANGE_VAR] = str(args.exchange.resolve())
+    os.execve(cmd[0], cmd, env)
 
 
 if __name__ == "__main__":

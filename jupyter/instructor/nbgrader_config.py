@@ -4,9 +4,36 @@ The formgrader, Validate and "Create Assignment" read this file because ``kerasc
 --instructor`` puts this folder first on ``JUPYTER_CONFIG_PATH``: the course root is ``grading/``
 (git-ignored), lessons come from ``solutions/`` and are released to ``notebooks/``. The settings
 themselves live in ``grader/config.py``.
+
+``KERAS_COURSE_DIR`` names another course folder (``kerascourse.lab --course-dir``; the hub sets it
+for instructors). The exchange, where the formgrader's "Release feedback" puts feedback and its
+"Collect" finds submissions, is the local folder the student's JupyterLab reads,
+``grading/exchange/``, unless ``KERAS_COURSE_EXCHANGE`` names another (``--exchange``; on the
+hub, ``hub/jupyter/`` sets the class's exchange and wins).
+
+The course's HTML exporter settings (the feedback page's template) are given to the exporter of
+nbgrader's feedback converter only (``c.GenerateFeedback.HTMLExporter``): set for every HTML
+exporter, they also replace the formgrader's own template, and its manual grading page then fails
+(500, ``TemplateNotFound: feedback_page.html.j2``).
 """
 
-from grader.config import apply_to, nbgrader_settings
+import os
+from pathlib import Path
+
+from grader.config import GRADING_DIR, apply_to, nbgrader_settings
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
-apply_to(c, nbgrader_settings())
+course_dir = os.environ.get("KERAS_COURSE_DIR")  # kerascourse.lab.COURSE_DIR_VAR
+settings = nbgrader_settings(Path(course_dir) if course_dir else GRADING_DIR)
+exporter = {key: settings.pop(key) for key in list(settings) if key.startswith("HTMLExporter.")}
+apply_to(c, settings)
+for key, value in exporter.items():  # the feedback converter's exporter, not the formgrader's
+    setattr(c.GenerateFeedback.HTMLExporter, key.split(".", 1)[1], value)
+
+exchange = os.environ.get("KERAS_COURSE_EXCHANGE")  # kerascourse.lab.EXCHANGE_VAR
+c.Exchange.root = exchange or str(GRADING_DIR / "exchange")
+if not exchange:
+    try:
+        (GRADING_DIR / "exchange").mkdir(parents=True, exist_ok=True)
+    except OSError:  # a checkout this user may not write (on the hub, whose exchange is used instead)
+        pass
