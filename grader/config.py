@@ -129,7 +129,14 @@ def nbgrader_cli_args(settings: dict[str, Any]) -> list[str]:
 
 
 def apply_to(config: Any, settings: dict[str, Any]) -> None:
-    """Apply the settings to a traitlets config object (``c`` in an ``nbgrader_config.py``)."""
+    """Apply the settings to a traitlets config object (``c`` in an ``nbgrader_config.py``).
+
+    The HTML exporter settings (the feedback page's template) go to the exporter of nbgrader's
+    feedback converter only (``c.GenerateFeedback.HTMLExporter``): set for every HTML exporter, in
+    a Jupyter server they would also replace the formgrader's own template, whose manual grading
+    page then fails (500, ``TemplateNotFound: feedback_page.html.j2``).
+    """
     for key, value in settings.items():
         cls, trait = key.split(".")
-        setattr(config[cls], trait, value)
+        owner = config.GenerateFeedback[cls] if cls == "HTMLExporter" else config[cls]
+        setattr(owner, trait, value)

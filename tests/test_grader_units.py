@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import FIXTURE_LESSONS
+from helpers import FIXTURE_LESSONS, REPO_ROOT
 
 from grader import collect
 from grader.cells import hidden_lines, is_test_cell, nbgrader_meta, released_source
@@ -293,7 +293,7 @@ def test_boot_script_keeps_the_key_out_of_reach(tmp_path):
     assert "GRADER-GUARD-KILL gc.get_objects" in proc.stderr
 
 
-def test_the_formgrader_runs_the_same_pipelines():
+def test_the_formgrader_runs_the_same_pipelines(monkeypatch, tmp_path):
     """The instructor's JupyterLab (formgrader buttons) reads jupyter/instructor/nbgrader_config.py:
     its autograde and feedback converters get the course's preprocessors and feedback page."""
     from nbconvert.exporters import HTMLExporter
@@ -310,8 +310,15 @@ def test_the_formgrader_runs_the_same_pipelines():
     feedback = GenerateFeedback(config=config)
     assert feedback.preprocessors[0] == "grader.preprocessors.StripHiddenTests"
     assert "grader.preprocessors.FeedbackExecute" in feedback.preprocessors
-    exporter = HTMLExporter(config=feedback.config)
+    exporter = HTMLExporter(parent=feedback, config=feedback.config)  # as nbgrader builds it
     assert exporter.template_name == "course_feedback" and exporter.sanitize_html
+    # ... and only there: the formgrader's own pages keep nbgrader's templates (its manual grading
+    # page fails otherwise), here and on the hub, whose config applies the same settings
+    assert HTMLExporter(config=config).template_name != "course_feedback"
+    monkeypatch.setenv("KERAS_COURSE_DIR", str(tmp_path))  # what the hub sets for instructors
+    hub = PyFileConfigLoader("nbgrader_config.py", path=str(REPO_ROOT / "hub" / "jupyter")).load_config()
+    assert HTMLExporter(config=hub).template_name != "course_feedback"
+    assert HTMLExporter(parent=GenerateFeedback(config=hub), config=hub).template_name == "course_feedback"
 
 
 def test_an_undecodable_folder_name_is_reported_not_fatal(tmp_path):

@@ -37,8 +37,8 @@ import pytest
 from bs4 import BeautifulSoup
 from helpers import read_nb, solution_path, student_path
 from jupyterlab_driver import CHROMIUM, Lab, chromium_page
-from variants import answer_text, grade_id
 
+from grader.variants import answer_text, grade_id
 from kerascourse.paths import REPO_ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group(name="browser")]

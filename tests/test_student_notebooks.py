@@ -6,11 +6,11 @@ import re
 
 import pytest
 from helpers import LESSONS, read_nb, solution_path, student_path
-from variants import answer_text
 
 from grader.cells import grade_id, is_test_cell
 from grader.config import NOTEBOOKS_DIR
 from grader.release import generate_student_notebooks
+from grader.variants import answer_text
 
 FORBIDDEN = re.compile(r"BEGIN (SOLUTION|HIDDEN TESTS|MARK SCHEME)|END (SOLUTION|HIDDEN TESTS)")
 

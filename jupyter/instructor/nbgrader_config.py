@@ -11,10 +11,8 @@ for instructors). The exchange, where the formgrader's "Release feedback" puts f
 ``grading/exchange/``, unless ``KERAS_COURSE_EXCHANGE`` names another (``--exchange``; on the
 hub, ``hub/jupyter/`` sets the class's exchange and wins).
 
-The course's HTML exporter settings (the feedback page's template) are given to the exporter of
-nbgrader's feedback converter only (``c.GenerateFeedback.HTMLExporter``): set for every HTML
-exporter, they also replace the formgrader's own template, and its manual grading page then fails
-(500, ``TemplateNotFound: feedback_page.html.j2``).
+The feedback page's template reaches nbgrader's feedback converter only, not the formgrader's own
+pages (see ``grader.config.apply_to``).
 """
 
 import os
@@ -24,11 +22,7 @@ from grader.config import GRADING_DIR, apply_to, nbgrader_settings
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
 course_dir = os.environ.get("KERAS_COURSE_DIR")  # kerascourse.lab.COURSE_DIR_VAR
-settings = nbgrader_settings(Path(course_dir) if course_dir else GRADING_DIR)
-exporter = {key: settings.pop(key) for key in list(settings) if key.startswith("HTMLExporter.")}
-apply_to(c, settings)
-for key, value in exporter.items():  # the feedback converter's exporter, not the formgrader's
-    setattr(c.GenerateFeedback.HTMLExporter, key.split(".", 1)[1], value)
+apply_to(c, nbgrader_settings(Path(course_dir) if course_dir else GRADING_DIR))
 
 exchange = os.environ.get("KERAS_COURSE_EXCHANGE")  # kerascourse.lab.EXCHANGE_VAR
 c.Exchange.root = exchange or str(GRADING_DIR / "exchange")
