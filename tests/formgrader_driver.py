@@ -14,17 +14,13 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import subprocess
 import sys
 import time
-import urllib.error
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from jupyterlab_driver import LabServer, _shut_down, free_port
-
-from kerascourse.paths import REPO_ROOT
+from jupyterlab_driver import LabServer, free_port, serve
 
 
 @contextmanager
@@ -48,26 +44,8 @@ def running_instructor_lab(workdir: Path, course: Path, exchange: Path, root: Pa
         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
     ]
-    with log.open("w") as log_file:
-        process = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log_file,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-    server = LabServer(f"http://127.0.0.1:{port}", token, process, log)
-    try:
-        deadline = time.monotonic() + start_timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited with {process.returncode}:\n{server.log_tail()}")
-            try:
-                server.api("api/status")
-                break
-            except (OSError, urllib.error.URLError):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"JupyterLab did not answer in {start_timeout:.0f} s:\n"
-                                       f"{server.log_tail()}") from None
-                time.sleep(0.5)
+    with serve(cmd, env, log, port, token, start_timeout) as server:
         yield server
-    finally:
-        _shut_down(server)
 
 
 class Formgrader:

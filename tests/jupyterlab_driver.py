@@ -90,6 +90,13 @@ def running_lab(root: Path, workdir: Path, start_timeout: float = 180) -> Iterat
         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
     ]
+    with serve(cmd, env, log, port, token, start_timeout) as server:
+        yield server
+
+
+@contextmanager
+def serve(cmd: list[str], env: dict, log: Path, port: int, token: str, start_timeout: float):
+    """Start a JupyterLab command, wait until its API answers, and shut it down afterwards."""
     with log.open("w") as log_file:
         process = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log_file,
                                    stderr=subprocess.STDOUT, start_new_session=True)
