@@ -217,10 +217,18 @@ def expect_perturbed(text: str) -> str:
     return _THREADS_LINE.sub(f"CPU threads: {PERTURBED_ENV['TF_NUM_INTRAOP_THREADS']}", text)
 
 
-def align_outputs(test, ref, skip_compare, sanitize=lambda s: s, perturbed: bool = False
-                  ) -> Iterator[str]:
+def float_noise(ref: str, new: str) -> list[tuple[str, str, float]]:
+    """The decimals that differ between two texts ``compare_text`` accepts: (committed, fresh,
+    difference relative to the larger)."""
+    return [(a.text, b.text, abs(a.value - b.value) / max(abs(a.value), abs(b.value)))
+            for a, b in zip(numbers(ref), numbers(new), strict=True) if a.value != b.value]
+
+
+def align_outputs(test, ref, skip_compare, sanitize=lambda s: s, perturbed: bool = False,
+                  accepted: list[tuple[str, str, float]] | None = None) -> Iterator[str]:
     """Replace each fresh text in ``test`` that matches its committed counterpart in ``ref`` within
-    tolerance (after ``sanitize``) by the committed text, in place; yield why the others differ."""
+    tolerance (after ``sanitize``) by the committed text, in place; yield why the others differ.
+    The numbers that differed but passed are added to ``accepted``."""
     ref_slots, test_slots = _text_slots(ref, skip_compare), _text_slots(test, skip_compare)
     for key, ref_list in ref_slots.items():
         pairs = zip(ref_list, test_slots.get(key, []), strict=False)  # nbval fails unequal counts itself
@@ -234,8 +242,10 @@ def align_outputs(test, ref, skip_compare, sanitize=lambda s: s, perturbed: bool
             problems = compare_text(sanitize(ref_text), sanitize(new_text))
             if problems:
                 yield from (f"{key}: {p}" for p in problems)
-            else:
-                test_box[test_field] = ref_text
+                continue
+            if accepted is not None:
+                accepted.extend(float_noise(sanitize(ref_text), sanitize(new_text)))
+            test_box[test_field] = ref_text
 
 
 def _tolerant(compare_outputs):
@@ -243,7 +253,10 @@ def _tolerant(compare_outputs):
         skip = skip_compare or self.parent.skip_compare
         test, ref = copy.deepcopy(test), copy.deepcopy(ref)
         perturbed = bool(self.config.getoption("nbval_perturbed", False))
-        notes = list(align_outputs(test, ref, skip, self.sanitize, perturbed))
+        accepted: list[tuple[str, str, float]] = []
+        notes = list(align_outputs(test, ref, skip, self.sanitize, perturbed, accepted))
+        if accepted:  # travels with the report (xdist too) to the summary below
+            self.user_properties.append(("float-noise", accepted))
         same = compare_outputs(self, test, ref, skip_compare)
         if not same and notes:
             self.comparison_traceback.append(
@@ -275,6 +288,27 @@ def pytest_configure(config):
         os.environ.update(course_env())
         os.environ.update(PERTURBED_ENV)
         config.option.nbval_current_env = True  # the course kernelspec's env would undo the perturbation
+
+
+_noise: dict[str, list[tuple[str, str, float]]] = {}
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call":
+        for key, value in report.user_properties:
+            if key == "float-noise":
+                _noise[report.nodeid] = [tuple(v) for v in value]
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Which cells passed only thanks to the tolerance, and how close their numbers came to it."""
+    if not _noise:
+        return
+    terminalreporter.section("float noise accepted by tests/nbval_tolerance.py")
+    for nodeid, pairs in sorted(_noise.items()):
+        committed, fresh, rel = max(pairs, key=lambda p: p[2])
+        terminalreporter.write_line(
+            f"{nodeid}: {len(pairs)} number(s) differ, largest {committed} -> {fresh} ({rel:.2%})")
 
 
 def pytest_report_header(config):

@@ -18,6 +18,7 @@ from tests.nbval_tolerance import (
     align_outputs,
     compare_text,
     expect_perturbed,
+    float_noise,
     numbers,
 )
 
@@ -131,6 +132,16 @@ def test_align_outputs_takes_committed_text_for_float_noise_only():
     assert test[1].data["image/png"] == "BBBB"  # nbval skips images: so does the tolerance
     assert notes == ["text/plain: line 1 'Total params: 50,890': 50,890 -> 50,891 "
                      "(integers must match exactly)"]
+
+
+def test_the_accepted_noise_is_recorded():
+    """make test-perturbed lists the numbers that passed only within the tolerance."""
+    ref = _outputs("test accuracy: 0.8901 | loss: 0.3128\n", "0.5")
+    test = _outputs("test accuracy: 0.8903 | loss: 0.3128\n", "0.5")
+    accepted = []
+    assert list(align_outputs(test, ref, NBVAL_SKIPS, accepted=accepted)) == []
+    assert accepted == float_noise("0.8901 0.3128", "0.8903 0.3128")
+    assert accepted == [("0.8901", "0.8903", pytest.approx(2e-4 / 0.8903))]
 
 
 def test_align_outputs_compares_sanitized_texts():
