@@ -212,7 +212,7 @@ def _protected_modules(imported):
             continue
         for root in roots:
             rest = name[len(root) + 1:] if name.startswith(root + ".") else ""
-            if rest and "." not in rest and not rest.startswith("_"):
+            if rest and "." not in rest and not rest.startswith("_") and rest != "src":
                 names.append(name)
     return list(dict.fromkeys(names))
 
