@@ -252,9 +252,10 @@ def test_an_explorer_cell_passes_nbval(tmp_path):
     assert "validation accuracy after" in outputs[0].data["text/plain"]
     path = tmp_path / "explorer.ipynb"
     nbformat.write(nb, path)
-    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval",
-            "--nbval-sanitize-with", str(REPO_ROOT / "tests" / "nbval_sanitize.cfg"), str(path)]
-    proc = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=180)
+    # from the repository root, as the course runs nbval: pyproject's options load the sanitizers
+    # and the tolerance plugin (tests.nbval_tolerance)
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval", str(path)]
+    proc = subprocess.run(args, cwd=REPO_ROOT, capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stdout[-3000:]
 
     assert "widgets" not in nb.metadata, "nbclient was told not to store widget state"
