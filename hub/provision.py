@@ -10,7 +10,10 @@ Each step is idempotent and says what it changed:
 - the exchange: nbgrader's root, world-writable with the sticky bit (students drop submissions,
   nobody deletes another's folder), and this course's folder in it, created for the instructor
   up front so that no student can take the name first;
-- the instructor's course folder (gradebook, submissions, feedback): the instructor's, mode 0700;
+- the instructor's course folder (gradebook, submissions, feedback): the instructor's, mode 0700,
+  with ``solutions/`` in it, a link to the checkout's lessons with their mark schemes: the
+  instructor's JupyterLab shows only their home, not the checkout, and grading a reflection needs
+  its mark scheme;
 - the checkout: everything students' servers do not need (``solutions/`` with the hidden tests,
   ``tests/`` with correct answers, ``.git`` with both in its history, ``grading/``...) becomes
   readable by the instructors' group only. Students' servers need the environment, the course
@@ -180,6 +183,25 @@ def prepare_course_folder(settings: HubSettings) -> Path:
     return folder
 
 
+def link_solutions(settings: HubSettings) -> str:
+    """``<course folder>/solutions``: a link to the checkout's ``solutions/``, so that the instructor
+    can open a lesson's mark schemes in JupyterLab (which serves their home only; the formgrader
+    shows submissions, not mark schemes). Students never see it: the course folder is the
+    instructor's alone, and ``solutions/`` is readable by the instructors' group only. Returns what
+    it did, "" when the link was there already."""
+    link, target = settings.course_folder() / "solutions", REPO_ROOT / "solutions"
+    if link.is_symlink() and Path(os.readlink(link)) == target:
+        return ""
+    if link.exists() and not link.is_symlink():
+        return f"left {link} alone (not a link): the mark schemes are in {target}"
+    if link.is_symlink():  # a checkout that moved
+        link.unlink()
+    link.symlink_to(target, target_is_directory=True)
+    uid, gid = _ids(settings.instructors[0])
+    os.lchown(link, uid, gid)
+    return f"{link} links to the lessons' solutions (mark schemes)"
+
+
 def prepare_state_dir(state_dir: Path) -> None:
     state_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(state_dir, 0o700)  # the hub's database and cookie secret
@@ -328,6 +350,9 @@ def setup(settings: HubSettings, *, create_users: bool = False, home_base: Path 
     prepare_exchange(settings)
     done.append(f"exchange {settings.exchange_root} (1777), course folder {settings.course_exchange()}")
     done.append(f"instructor's course folder {prepare_course_folder(settings)} (0700)")
+    linked = link_solutions(settings)
+    if linked:
+        done.append(linked)
     if hide_files:
         hidden = hide_instructor_files(settings.instructors_group)
         if hidden:

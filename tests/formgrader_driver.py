@@ -1,12 +1,13 @@
 """Drive the instructor's JupyterLab (``make instructor``) and nbgrader's formgrader in Chromium.
 
-Used by ``tests/test_browser_instructor.py``. :func:`running_instructor_lab` starts JupyterLab
+Used by ``tests/test_browser_instructor.py`` and ``tests/test_hub.py`` (the hub's instructor, whose
+formgrader opens in a page of its own). :func:`running_instructor_lab` starts JupyterLab
 exactly as ``make instructor`` does (``python -m kerascourse.lab --instructor``), but serving a
 scratch folder and grading in a scratch course folder inside it (``--course-dir``), with a scratch
 exchange (``--exchange``); like the student's (``jupyterlab_driver.running_lab``) it always shuts
 the server and its kernels down. :class:`Formgrader` wraps the formgrader's pages, which JupyterLab
 shows in a frame of its Formgrader tab: the buttons an instructor presses, and waiting for what
-they do.
+they do. :func:`gradebook_grades` and :func:`gradebook_comment` read what the formgrader saved.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import sqlite3
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from jupyterlab_driver import LabServer, free_port, serve
@@ -87,3 +89,40 @@ class Formgrader:
             if time.monotonic() > deadline:
                 raise TimeoutError("the formgrader's dialog did not close")
             time.sleep(0.2)
+
+
+def wait_for(check: Callable, what: str, timeout_s: float = 30):
+    """Call ``check`` until it returns something true; return that (TimeoutError names ``what``)."""
+    deadline = time.monotonic() + timeout_s
+    while not (result := check()):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: not after {timeout_s:.0f} s")
+        time.sleep(0.3)
+    return result
+
+
+def _read_gradebook(course: Path, query: str, args: tuple) -> list[tuple]:
+    """Rows of a query on the course's gradebook, opened read-only (the formgrader may be writing)."""
+    with closing(sqlite3.connect(f"{(course / 'gradebook.db').as_uri()}?mode=ro", uri=True)) as con:
+        return con.execute(query, args).fetchall()
+
+
+def gradebook_grades(course: Path, student: str) -> dict[str, tuple[float | None, float | None]]:
+    """{cell: (auto score, manual score)} of the student's submissions, from the gradebook."""
+    rows = _read_gradebook(
+        course, "SELECT bc.name, g.auto_score, g.manual_score FROM grade g "
+        "JOIN base_cell bc ON g.cell_id = bc.id "
+        "JOIN submitted_notebook sn ON g.notebook_id = sn.id "
+        "JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
+        "WHERE sa.student_id = ?", (student,))
+    return {name: (auto, manual) for name, auto, manual in rows}
+
+
+def gradebook_comment(course: Path, student: str, cell: str) -> str | None:
+    """The instructor's comment on one cell of the student's submission, from the gradebook."""
+    rows = _read_gradebook(
+        course, "SELECT c.manual_comment FROM comment c JOIN base_cell bc ON c.cell_id = bc.id "
+        "JOIN submitted_notebook sn ON c.notebook_id = sn.id "
+        "JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
+        "WHERE sa.student_id = ? AND bc.name = ?", (student, cell))
+    return rows[0][0] if rows else None

@@ -5,7 +5,8 @@ course's own commands: ``python -m hub setup`` (Unix accounts for the class, the
 course folder, the proxy from npm) and ``python -m hub start`` (JupyterHub with
 configurable-http-proxy, on free loopback ports). :meth:`HubClass.run_as` runs a command as one of
 the class's Unix users with the environment the hub gives that user's JupyterLab, which is what
-the user would get typing it into a terminal there.
+the user would get typing it into a terminal there. :func:`chromium_contexts` opens one headless
+Chromium with a browser context (cookies of its own) per hub user, so that several log in at once.
 
 Everything it changes on the machine is put back on exit, also after a failure: the hub, the proxy
 and every process of the class's accounts are stopped, the accounts and groups removed, the
@@ -25,12 +26,12 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jupyterlab_driver import free_port
+from jupyterlab_driver import CHROMIUM, CHROMIUM_ARGS, free_port
 
 from kerascourse.paths import REPO_ROOT
 
@@ -214,12 +215,36 @@ def running_class(instructors: tuple[str, ...], students: tuple[str, ...], artif
             (artifacts / "commands.txt").write_text("\n".join(hub.commands) + "\n")
             course = scratch / "home" / instructors[0] / "keras-course"
             if course.is_dir():  # submissions, autograded notebooks, gradebook, reports: to debug a failure
-                shutil.copytree(course, artifacts / "course", ignore=shutil.ignore_patterns(".grader"),
+                shutil.copytree(course, artifacts / "course", ignore=_not_course_work(course),
                                 dirs_exist_ok=True)
             provision.revoke_traverse(settings.users_group, closed)  # while the group still exists
             _remove_accounts(settings)
             provision.restore_modes(modes)
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _not_course_work(course: Path) -> Callable[[str, list[str]], set[str]]:
+    """What a copy of the course folder leaves out: the grader's scratch and the ``solutions/``
+    link (the checkout's own lessons, see ``provision.link_solutions``)."""
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        left_out = {".grader", "solutions"} if Path(folder) == course else {".grader"}
+        return left_out & set(names)
+    return ignore
+
+
+@contextmanager
+def chromium_contexts(width: int = 1400, height: int = 1000) -> Iterator[Callable[[], object]]:
+    """Headless Debian Chromium; yields ``new_page()``, a page in a new browser context each call
+    (its own cookies: each user of the hub logs in in a context of their own)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                             args=CHROMIUM_ARGS)
+        try:
+            yield lambda: browser.new_context(viewport={"width": width, "height": height}).new_page()
+        finally:
+            browser.close()
 
 
 # -- what the students and the instructor see --------------------------------------------------

@@ -34,13 +34,17 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import time
-from contextlib import closing
 
 import nbformat
 import pytest
-from formgrader_driver import Formgrader, running_instructor_lab
+from formgrader_driver import (
+    Formgrader,
+    gradebook_comment,
+    gradebook_grades,
+    running_instructor_lab,
+    wait_for,
+)
 from helpers import LESSONS, read_nb, solution_path
 from jupyterlab_driver import CHROMIUM, Lab, chromium_page
 
@@ -74,37 +78,6 @@ def _hidden_lines(solution) -> list[str]:
         if block:
             lines += [line.strip() for line in block.group(1).splitlines() if len(line.strip()) > 20]
     return lines
-
-
-def _grades(course, student: str) -> dict[str, tuple[float | None, float | None]]:
-    """{cell: (auto score, manual score)} of the student's notebook, read-only from the gradebook."""
-    with closing(sqlite3.connect(f"{(course / 'gradebook.db').as_uri()}?mode=ro", uri=True)) as con:
-        rows = con.execute(
-            "SELECT bc.name, g.auto_score, g.manual_score FROM grade g "
-            "JOIN base_cell bc ON g.cell_id = bc.id "
-            "JOIN submitted_notebook sn ON g.notebook_id = sn.id "
-            "JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
-            "WHERE sa.student_id = ?", (student,)).fetchall()
-    return {name: (auto, manual) for name, auto, manual in rows}
-
-
-def _comment(course, student: str, cell: str) -> str | None:
-    with closing(sqlite3.connect(f"{(course / 'gradebook.db').as_uri()}?mode=ro", uri=True)) as con:
-        row = con.execute(
-            "SELECT c.manual_comment FROM comment c JOIN base_cell bc ON c.cell_id = bc.id "
-            "JOIN submitted_notebook sn ON c.notebook_id = sn.id "
-            "JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
-            "WHERE sa.student_id = ? AND bc.name = ?", (student, cell)).fetchone()
-    return row[0] if row else None
-
-
-def _wait_for(check, what: str, timeout_s: float = 30):
-    deadline = time.monotonic() + timeout_s
-    while not (result := check()):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: not after {timeout_s:.0f} s")
-        time.sleep(0.3)
-    return result
 
 
 def test_instructor_grades_a_lesson_in_the_formgrader(tmp_path, record_property):
@@ -147,7 +120,7 @@ def test_instructor_grades_a_lesson_in_the_formgrader(tmp_path, record_property)
         lab.wait_for_cells(len(solution.cells))
         scheme = next(i for i, c in enumerate(solution.cells) if grade_id(c) == REFLECTION)
         lab.scroll_to(scheme)
-        scheme_text = _wait_for(lambda: lab.cells().nth(scheme).inner_text(), "the reflection cell shown")
+        scheme_text = wait_for(lambda: lab.cells().nth(scheme).inner_text(), "the reflection cell shown")
         lab.screenshot("i01-mark-scheme-in-the-solution")
         assert "=== BEGIN MARK SCHEME ===" in scheme_text and "784 numbers" in scheme_text, scheme_text
 
@@ -182,10 +155,10 @@ def test_instructor_grades_a_lesson_in_the_formgrader(tmp_path, record_property)
         assert f"Successfully autograded '{LESSON}' for student '{student}'" in result, result
         assert reference.exists(), "the formgrader's autograde did not compute the lesson's reference"
         assert json.loads(reference.read_text())["notebooks"][LESSON], "an empty reference"
-        grades = _grades(COURSE, student)
+        grades = gradebook_grades(COURSE, student)
         assert grades == {"ex1-tests": (0.0, None), "ex2-tests": (2.0, None), "ex3-tests": (2.0, None),
                           "ex4-tests": (2.0, None), REFLECTION: (None, None)}, grades
-        _wait_for(lambda: "needs manual grading" in submission_row.inner_text(), "status after autograde")
+        wait_for(lambda: "needs manual grading" in submission_row.inner_text(), "status after autograde")
 
         # 5. Manual grading: the verdict the grader wrote, then the reflection's score and comment
         fg.link("Manual Grading").click()
@@ -206,8 +179,8 @@ def test_instructor_grades_a_lesson_in_the_formgrader(tmp_path, record_property)
         comment = fg.frame.locator(f"textarea#{REFLECTION}-comment")
         comment.fill(COMMENT)
         comment.press("Tab")
-        _wait_for(lambda: _grades(COURSE, student)[REFLECTION] == (None, 1.0), "manual score saved")
-        _wait_for(lambda: _comment(COURSE, student, REFLECTION) == COMMENT, "comment saved")
+        wait_for(lambda: gradebook_grades(COURSE, student)[REFLECTION] == (None, 1.0), "manual score saved")
+        wait_for(lambda: gradebook_comment(COURSE, student, REFLECTION) == COMMENT, "comment saved")
         fg.screenshot("i06-reflection-graded")
 
         # 6. Generate feedback, Release feedback

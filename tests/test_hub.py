@@ -8,23 +8,38 @@ by the hub's LocalProcessSpawner, and nbgrader's exchange in a scratch folder:
 2. student 1 logs in on the hub's log-in page in headless Chromium, opens the Assignment List,
    fetches the lesson, opens it, types every answer, saves and submits from the panel; student 2
    (one exercise answered) and student 3 (nothing answered) fetch and submit with ``nbgrader`` as
-   their own Unix users, as from a terminal in their JupyterLab;
-3. the instructor collects (``nbgrader collect``), grades with the course's sandboxed parallel
-   ``grader autograde``: full marks, one exercise's marks, zero;
+   their own Unix users, as from a terminal in their JupyterLab; the instructor logs in meanwhile,
+   in a second browser context (cookies of their own), and their JupyterLab has Nbgrader >
+   Formgrader (a student's server has no formgrader);
+3. the instructor grades in the formgrader, opened in a tab of its own (JupyterHub forbids the
+   frame JupyterLab's Formgrader tab shows it in): it lists every lesson; its Collect button brings
+   in every submission; ``grader autograde --student ... --jobs 2`` in a terminal grades students
+   2 and 3 in parallel (and computes the lesson's reference), while the instructor reads the
+   reflection's mark scheme in JupyterLab, in the lesson's solution through the course folder's
+   ``solutions/`` link (``python -m hub setup`` makes it: JupyterLab shows only the home); then
+   the formgrader's Autograde button grades student 1 through the same sandboxed pipeline: full
+   marks, one exercise's marks, zero;
 4. a student cannot list the exchange's inbox, read another's submission or home, the gradebook,
    the course folder or the solutions, nor remove the released lesson; the instructor can read what
    a grader must (so the refusals are not for want of a file);
-5. the instructor writes feedback (``grader feedback``) and releases it (``nbgrader
-   release_feedback``); student 1 fetches it from the panel, the others with ``nbgrader
-   fetch_feedback``; no hidden test line appears in anything a student receives.
+5. on the formgrader's manual grading page student 1's reflection gets a score and a comment,
+   saved in the gradebook;
+6. the formgrader's Generate feedback (the course's feedback pipeline: a Content-Security-Policy
+   in every page) and Release feedback;
+7. student 1 fetches the feedback from the panel and sees the total with the reflection's score,
+   and the comment; the others fetch with ``nbgrader fetch_feedback``; no hidden test line appears
+   in anything a student receives;
+8. ``grader report``, run as the instructor, has the reflection's manual score.
 
 Skipped, with the reason, unless running as root (accounts, a spawner that switches users) with
-Chromium and Node.js. Screenshots, the hub's log, the commands run and the instructor's course
-folder go to ``artifacts/hub/class/`` (git-ignored).
+Chromium and Node.js. Screenshots (student 1's ``01``-``06``, the instructor's ``07``-``13``), the
+hub's log, the commands run and the instructor's course folder go to ``artifacts/hub/class/``
+(git-ignored).
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -35,7 +50,8 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from helpers import read_nb, solution_path, student_path
+from formgrader_driver import Formgrader, gradebook_comment, gradebook_grades, wait_for
+from helpers import LESSONS, read_nb, solution_path, student_path
 from jupyterlab_driver import CHROMIUM, Lab, chromium_page
 
 from grader.variants import answer_text, grade_id
@@ -47,6 +63,9 @@ LESSON = "01-sequential-models"
 INSTRUCTOR = "kctest-instructor"
 FULL, PARTIAL, NONE = STUDENTS = ("kctest-student1", "kctest-student2", "kctest-student3")
 PARTIAL_ANSWERS = ("ex1-answer",)  # the one exercise student 2 answers
+REFLECTION = "ex5-reflection"  # graded by hand: student 1's, in the formgrader
+MANUAL_SCORE = 1
+MANUAL_COMMENT = "Yes: Flatten gives Dense one 784-vector per image. (hub marker 5d1c)"
 ARTIFACTS = REPO_ROOT / "artifacts" / "hub"
 CLASS_ARTIFACTS = ARTIFACTS / "class"  # the class test's screenshots, logs and course folder
 BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -120,11 +139,14 @@ def lesson_facts() -> dict:
                if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
     points = {grade_id(c): c.metadata.nbgrader.get("points", 0) for c in solution.cells
               if c.cell_type == "code" and c.get("metadata", {}).get("nbgrader", {}).get("grade")}
+    by_hand = {grade_id(c): c.metadata.nbgrader.get("points", 0) for c in solution.cells
+               if c.cell_type == "markdown" and c.get("metadata", {}).get("nbgrader", {}).get("grade")}
     visible = [line.strip() for c in student.cells
                if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")
                for line in c.source.splitlines() if line.strip().startswith("assert")]
     return {"cells": len(student.cells), "by_id": by_id, "answers": answers, "points": points,
-            "visible": visible}
+            "by_hand": by_hand, "visible": visible, "solution_cells": len(solution.cells),
+            "scheme_cell": next(i for i, c in enumerate(solution.cells) if grade_id(c) == REFLECTION)}
 
 
 def _hub_settings():
@@ -234,7 +256,7 @@ def test_a_class_on_jupyterhub(lesson_facts, record_property):
     reason = _requirements()
     if reason:
         pytest.skip(reason)
-    from hub_driver import listing_fails, running_class
+    from hub_driver import chromium_contexts, listing_fails, running_class
 
     started = time.perf_counter()
     hidden = hidden_test_lines(LESSON)
@@ -243,11 +265,14 @@ def test_a_class_on_jupyterhub(lesson_facts, record_property):
     full_marks = sum(points.values())
     partial_marks = sum(points[gid.replace("-answer", "-tests")] for gid in PARTIAL_ANSWERS)
     assert 0 < partial_marks < full_marks, points  # lesson 01: three or more exercises, 2 points each
+    solution = solution_path(LESSON)
+    committed_solution = solution.read_bytes()
     shutil.rmtree(CLASS_ARTIFACTS, ignore_errors=True)
     CLASS_ARTIFACTS.mkdir(parents=True)
 
     with (running_class((INSTRUCTOR,), STUDENTS, CLASS_ARTIFACTS) as hub,
-          chromium_page(hub.scratch / "chromium") as page):
+          chromium_contexts() as new_page):
+        page = new_page()  # student 1's browser
         course, exchange = hub.settings.course_folder(), hub.settings.course_exchange()
         assert oct(hub.settings.exchange_root.stat().st_mode & 0o7777) == "0o1777"
 
@@ -265,56 +290,104 @@ def test_a_class_on_jupyterhub(lesson_facts, record_property):
                            json.dumps({gid: answers[gid] for gid in answered}))
             hub.run_as(student, "nbgrader", "submit", LESSON)
 
+        teacher = new_page()  # the instructor's browser; the hub starts their server meanwhile
+        _submit_login(teacher, hub, INSTRUCTOR)
         with ThreadPoolExecutor(max_workers=2) as pool:
             terminals = [pool.submit(terminal_student, PARTIAL, PARTIAL_ANSWERS),
                          pool.submit(terminal_student, NONE, ())]
             browser_student(page, hub, lesson_facts)
+            fg = instructor_opens_the_formgrader(teacher, hub)
             for future in terminals:
                 future.result()
 
-        # 3. collect, autograde: full marks, one exercise's marks, zero
-        collected = hub.run_as(INSTRUCTOR, "nbgrader", "collect", LESSON)
-        log = collected.stdout + collected.stderr
-        assert "cheating attempt" not in log, log  # every submission belongs to its student
+        # 3. Collect (the formgrader's button); grade: two students from the terminal, which also
+        # computes the lesson's reference, then student 1 with the Autograde button. Meanwhile the
+        # instructor reads the reflection's mark scheme in JupyterLab.
+        result = fg.press_and_confirm(fg.row(LESSON).locator("td.collect a"), timeout_s=120)
+        fg.screenshot("08-formgrader-collected")
+        fg.close_dialog()
+        assert f"Successfully collected submissions of '{LESSON}'" in result, result
+        assert "cheating attempt" not in result, result  # every submission belongs to its student
         for student in STUDENTS:
-            assert (course / "submitted" / student / LESSON / f"{LESSON}.ipynb").exists(), log
-        graded = hub.run_as(INSTRUCTOR, "grader", "autograde", LESSON, "--course-dir", str(course),
-                            "--jobs", "2")
+            assert (course / "submitted" / student / LESSON / f"{LESSON}.ipynb").exists(), result
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            terminal = pool.submit(hub.run_as, INSTRUCTOR, "grader", "autograde", LESSON, "--student",
+                                   PARTIAL, "--student", NONE, "--course-dir", str(course), "--jobs", "2")
+            instructor_reads_the_mark_scheme(teacher, hub, course, lesson_facts)
+            graded = terminal.result()
+        autograde_started = time.perf_counter()
+        result = formgrader_autogrades(fg, FULL)
+        autograde_s = time.perf_counter() - autograde_started
+        assert f"Successfully autograded '{LESSON}' for student '{FULL}'" in result, result
+        assert "Applying preprocessor: GuardedExecute" in result, \
+            f"the formgrader's autograde did not run the course's pipeline: {result[-3000:]}"
         scores = _auto_scores(course, LESSON)
 
         # 4. what a student cannot do, and what the instructor can
         check_isolation(hub, course, released)
-        assert scores == {FULL: full_marks, PARTIAL: partial_marks, NONE: 0}, graded.stdout[-3000:]
+        assert scores == {FULL: full_marks, PARTIAL: partial_marks, NONE: 0}, \
+            f"{scores}\n{graded.stdout[-3000:]}\n{result[-3000:]}"
 
-        # 5. feedback: written, released, fetched, no hidden test in it
-        hub.run_as(INSTRUCTOR, "grader", "feedback", LESSON, "--course-dir", str(course))
-        folders = [course / "feedback" / student / LESSON for student in STUDENTS]
-        for folder in folders:
-            assert (folder / f"{LESSON}.html").exists(), f"no feedback in {folder}"
-        missing = sorted({name for folder in folders for name in ("timestamp.txt", "submission_secret.txt")
-                          if not (folder / name).exists()})
-        if missing:
-            pytest.xfail(f"`grader feedback` does not yet write nbgrader's feedback layout: {missing} "
-                         "missing next to the HTML, and `nbgrader release_feedback` reads them "
-                         "(the grader restructuring adds them)")
-        hub.run_as(INSTRUCTOR, "nbgrader", "release_feedback", LESSON)
+        # 5. the reflection, in the formgrader: a score and a comment
+        instructor_grades_the_reflection(fg, course, answers[REFLECTION])
+
+        # 6. feedback: generated and released with the formgrader's buttons, made by the course's
+        # feedback pipeline (a Content-Security-Policy on every page)
+        fg.link("Manual Grading").click()  # the grading page has a breadcrumb, not the side menu
+        fg.link("Manage Assignments").click()
+        result = fg.press_and_confirm(fg.row(LESSON).locator("td.generate-feedback a"), timeout_s=600)
+        fg.screenshot("12-formgrader-feedback-generated")
+        fg.close_dialog()
+        assert f"Successfully generated feedback of '{LESSON}'" in result, result
+        assert "Applying preprocessor: FeedbackExecute" in result, \
+            f"the formgrader's feedback did not run the course's pipeline: {result[-3000:]}"
+        for student in STUDENTS:
+            page_file = course / "feedback" / student / LESSON / f"{LESSON}.html"
+            assert page_file.exists(), f"no feedback for {student}: {result[-3000:]}"
+            assert "Content-Security-Policy" in page_file.read_text(), \
+                f"{page_file} was not made by the course's feedback pipeline"
+        result = fg.press_and_confirm(fg.row(LESSON).locator("td.release-feedback a"), timeout_s=120)
+        fg.screenshot("13-formgrader-feedback-released")
+        fg.close_dialog()
+        assert f"Successfully released feedback of '{LESSON}'" in result, result
         assert listing_fails(hub, PARTIAL, exchange / "feedback"), "a student can list all feedback"
-        with ThreadPoolExecutor(max_workers=2) as pool:
+
+        # 7. the students fetch it: no hidden test in it; student 1 sees the comment and the total;
+        # 8. meanwhile the instructor's report (below) is written
+        with ThreadPoolExecutor(max_workers=3) as pool:
             fetches = [pool.submit(hub.run_as, student, "nbgrader", "fetch_feedback", LESSON)
                        for student in (PARTIAL, NONE)]
-            browser_fetches_feedback(page, hub)
-            for future in fetches:
+            reported = pool.submit(hub.run_as, INSTRUCTOR, "grader", "report", LESSON,
+                                   "--course-dir", str(course))
+            shown = browser_fetches_feedback(page, hub)
+            for future in (*fetches, reported):
                 future.result()
+        total, out_of = full_marks + MANUAL_SCORE, full_marks + sum(lesson_facts["by_hand"].values())
+        assert f"Score: {total:.1f} / {out_of:.1f}" in shown, \
+            f"student 1's feedback does not show the total with the reflection's score: {shown[:2000]}"
+        assert MANUAL_COMMENT in shown, "student 1's feedback does not show the instructor's comment"
+        leaked = [line for line in hidden if _squash(line) in _squash(shown)]
+        assert not leaked, f"student 1's feedback page shows hidden test lines: {leaked}"
 
         for student in STUDENTS:
             fetched = sorted((hub.home(student) / LESSON / "feedback").glob(f"*/{LESSON}.html"))
             assert fetched, f"{student} has no feedback"
             text = _text(fetched[-1].read_text())
-            shown = [line for line in hidden if _squash(line) in text]
-            assert not shown, f"{student}'s feedback shows hidden test lines: {shown}"
+            leaked = [line for line in hidden if _squash(line) in text]
+            assert not leaked, f"{student}'s feedback shows hidden test lines: {leaked}"
             assert any(_squash(line) in text for line in lesson_facts["visible"]), \
                 f"{student}'s feedback shows none of the visible tests: the check would see no code"
 
+        # 8. the report has the manual score
+        with open(course / "reports" / f"{LESSON}-scores.csv", newline="") as csv_file:
+            rows = {row["student"]: row for row in csv.DictReader(csv_file)}
+        assert set(rows) == set(STUDENTS), rows
+        column = f"{REFLECTION} ({lesson_facts['by_hand'][REFLECTION]})"
+        assert rows[FULL][column] == f"{MANUAL_SCORE:g}", f"no manual score in the report: {rows[FULL]}"
+        assert rows[FULL][f"total ({out_of})"] == f"{total:g}", rows[FULL]
+
+    assert solution.read_bytes() == committed_solution, "opening the solution on the hub changed it"
+    record_property("seconds:hub formgrader autograde of one submission (lesson 01)", autograde_s)
     record_property("seconds:hub test (JupyterHub, 3 students, lesson 01)", time.perf_counter() - started)
 
 
@@ -329,6 +402,8 @@ def check_isolation(hub, course: Path, released: Path) -> None:
     solution = f"{REPO_ROOT}/solutions/{LESSON}/{LESSON}.ipynb"
     assert not reading_fails(hub, INSTRUCTOR, submission), "the instructor cannot read submissions"
     assert not reading_fails(hub, INSTRUCTOR, solution), "the instructor cannot read solutions/"
+    assert not reading_fails(hub, INSTRUCTOR, f"{course}/solutions/{LESSON}/{LESSON}.ipynb"), \
+        "the instructor cannot read the lessons through the course folder's solutions/ link"
     refused = {
         "list the exchange's inbox": listing_fails(hub, student, inbound),
         "read another student's submission": reading_fails(hub, student, submission),
@@ -336,6 +411,8 @@ def check_isolation(hub, course: Path, released: Path) -> None:
         "read the gradebook": reading_fails(hub, student, str(course / "gradebook.db")),
         "list the collected submissions": listing_fails(hub, student, course / "submitted"),
         "read the hidden tests in solutions/": reading_fails(hub, student, solution),
+        "read them through the instructor's link": reading_fails(
+            hub, student, f"{course}/solutions/{LESSON}/{LESSON}.ipynb"),
         "read the git history": reading_fails(hub, student, f"{REPO_ROOT}/.git/HEAD"),
         "remove the released lesson": hub.run_as(student, "rm", "-rf", str(released.parent),
                                                  check=False).returncode != 0 and released.exists(),
@@ -345,10 +422,19 @@ def check_isolation(hub, course: Path, released: Path) -> None:
 
 
 def _login(page, hub, user: str, timeout_s: float = 240) -> None:
+    _submit_login(page, hub, user)
+    _wait_for_lab(page, user, timeout_s)
+
+
+def _submit_login(page, hub, user: str) -> None:
+    """Log in on the hub's log-in page; the hub then starts the user's server (tens of seconds)."""
     page.goto(f"{hub.url}/hub/login")
     page.fill("#username_input", user)
     page.fill("#password_input", hub.passwords[user])
     page.click("#login_submit")
+
+
+def _wait_for_lab(page, user: str, timeout_s: float = 240) -> None:
     page.wait_for_url(f"**/user/{user}/lab**", timeout=timeout_s * 1000)
     page.locator("#jp-main-dock-panel").wait_for(timeout=timeout_s * 1000)
 
@@ -404,8 +490,8 @@ def browser_student(page, hub, facts: dict) -> None:
     hub.note(f"browser: {FULL} submitted")
 
 
-def browser_fetches_feedback(page, hub) -> None:
-    """Student 1 fetches the released feedback from the panel and opens it."""
+def browser_fetches_feedback(page, hub) -> str:
+    """Student 1 fetches the released feedback from the panel and opens it; returns what it shows."""
     page.locator("#refresh_assignments_list").click()
     button = page.locator("#submitted_assignments_list .item_status button", has_text="Fetch Feedback")
     button.first.wait_for(timeout=60_000)
@@ -418,5 +504,88 @@ def browser_fetches_feedback(page, hub) -> None:
     relative = files[-1].relative_to(hub.home(FULL))
     response = page.goto(f"{hub.url}/user/{FULL}/files/{relative}")
     assert response is not None and response.ok, response
+    shown = page.locator("body").inner_text()
     page.screenshot(path=str(CLASS_ARTIFACTS / "06-feedback.png"), full_page=True)
     hub.note(f"browser: {FULL} fetched and opened the feedback")
+    return shown
+
+
+# -- the instructor's day in the browser ----------------------------------------------------------
+def instructor_opens_the_formgrader(page, hub) -> Formgrader:
+    """The instructor's JupyterLab (logged in with :func:`_submit_login`) has Nbgrader > Formgrader;
+    the formgrader, in a tab of its own (JupyterHub forbids the frame JupyterLab's Formgrader tab
+    would show it in), lists the lessons."""
+    _wait_for_lab(page, INSTRUCTOR)
+    hub.note(f"browser: {INSTRUCTOR} logged in, JupyterLab open")
+    lab = Lab(page, None, CLASS_ARTIFACTS)
+    lab.open_menu("Nbgrader")
+    items = lab.menu_items()
+    page.keyboard.press("Escape")
+    assert {"Formgrader", "Create assignment"} <= set(items), f"the instructor's Nbgrader menu: {items}"
+    tab = page.context.new_page()
+    response = tab.goto(f"{hub.url}/user/{INSTRUCTOR}/formgrader")
+    assert response is not None and response.ok, response
+    fg = Formgrader(tab, tab, CLASS_ARTIFACTS)
+    lesson_row = fg.row(LESSON)
+    lesson_row.wait_for(timeout=60_000)
+    listed = [t.strip() for t in tab.locator("td.name").all_inner_texts()]
+    fg.screenshot("07-formgrader-lists-the-lessons")
+    assert listed == LESSONS, f"the formgrader lists {listed}"
+    assert lesson_row.locator("td.status").inner_text().strip() == "released", lesson_row.inner_text()
+    hub.note(f"browser: {INSTRUCTOR}'s formgrader lists the lessons")
+    return fg
+
+
+def formgrader_autogrades(fg: Formgrader, student: str) -> str:
+    """The lesson's submissions page, then the student's Autograde button; returns nbgrader's log."""
+    fg.row(LESSON).locator("td.num-submissions a").click()
+    row = fg.row(student)
+    row.wait_for(timeout=30_000)
+    assert "needs autograding" in row.inner_text(), row.inner_text()
+    result = fg.press_and_confirm(row.locator("td.autograde a"), timeout_s=600)
+    fg.screenshot("09-formgrader-autograded")
+    fg.close_dialog()
+    return result
+
+
+def instructor_reads_the_mark_scheme(page, hub, course: Path, facts: dict) -> None:
+    """In JupyterLab, which shows the instructor's home only: the lesson's solution through the
+    course folder's ``solutions/`` link (``python -m hub setup`` makes it)."""
+    link = course / "solutions"
+    assert link.is_symlink() and link.resolve() == REPO_ROOT / "solutions", \
+        f"{link} should link to the checkout's solutions/ (python -m hub setup)"
+    path = (link / LESSON / f"{LESSON}.ipynb").relative_to(hub.home(INSTRUCTOR))
+    page.goto(f"{hub.url}/user/{INSTRUCTOR}/lab/tree/{path}")
+    page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=120_000)
+    lab = Lab(page, None, CLASS_ARTIFACTS)
+    lab.wait_for_cells(facts["solution_cells"])
+    lab.scroll_to(facts["scheme_cell"])
+    text = wait_for(lambda: lab.cells().nth(facts["scheme_cell"]).inner_text(), "the reflection cell shown")
+    lab.screenshot("10-mark-scheme-in-the-solution")
+    assert "=== BEGIN MARK SCHEME ===" in text, f"no mark scheme in the solution's reflection cell: {text}"
+    hub.note(f"browser: {INSTRUCTOR} read the mark scheme")
+
+
+def instructor_grades_the_reflection(fg: Formgrader, course: Path, answer: str) -> None:
+    """Manual Grading > the lesson > its notebook > student 1 (names shown): a score and a comment."""
+    fg.link("Manual Grading").click()
+    fg.frame.locator(f"a[href$='/formgrader/gradebook/{LESSON}']").click()
+    fg.frame.locator(f"a[href$='/formgrader/gradebook/{LESSON}/{LESSON}']").click()  # its notebook
+    wait_for(lambda: fg.frame.locator("a.name-hidden").count() == len(STUDENTS), "every submission listed")
+    fg.frame.locator("#toggle_names").click()
+    fg.frame.locator("a.name-shown", has_text=FULL).click()
+    score = fg.frame.locator(f"input.score#{REFLECTION}")
+    score.wait_for(timeout=60_000)
+    score.scroll_into_view_if_needed()
+    cell = fg.frame.locator(".nbgrader_cell", has=score).inner_text()
+    assert answer in cell, f"not student 1's reflection: {cell}"
+    score.fill(str(MANUAL_SCORE))
+    score.press("Tab")  # the formgrader saves a score when the field loses focus
+    comment = fg.frame.locator(f"textarea#{REFLECTION}-comment")
+    comment.fill(MANUAL_COMMENT)
+    comment.press("Tab")
+    wait_for(lambda: gradebook_grades(course, FULL).get(REFLECTION) == (None, float(MANUAL_SCORE)),
+             "the reflection's score saved in the gradebook")
+    wait_for(lambda: gradebook_comment(course, FULL, REFLECTION) == MANUAL_COMMENT,
+             "the comment saved in the gradebook")
+    fg.screenshot("11-formgrader-reflection-graded")
