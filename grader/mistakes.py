@@ -11,7 +11,10 @@ It is built for speed and uses the grading path itself. One sandboxed kernel
 to bottom once; its probes' observations are the reference. Then for each variant only the
 variant's answer cell and the rest of its exercise run again (and its test cells are scored as
 ``nbgrader autograde`` scores them: nbgrader's own ``IgnorePattern`` and ``determine_grade``), and
-the solution's cells of that exercise run once more to put the kernel back. A variant cannot
+the solution's cells of that exercise run once more to put the kernel back, unless the next
+variant runs the same cells again anyway (variants are judged grouped by their answer cell, in the
+notebook's order; its judgement is the same, and a training exercise is not trained twice per
+variant), or none follows. A variant cannot
 cost another exercise points here (no other exercise runs again); the grading tests' round trip
 through a real gradebook covers that. A variant that kills the kernel is reported, and the rest
 go on in a fresh one.
@@ -137,7 +140,8 @@ def judge_bank(lesson: str, variants: list[Variant], *, source: Path = SOLUTIONS
     unknown = [v.id for v in variants if v.cell not in owner]
     if unknown:
         raise ValueError(f"variants name answer cells the lesson does not have: {', '.join(unknown)}")
-    remaining = list(variants)
+    position = {grade_id(c): i for i, c in enumerate(submission.cells)}
+    remaining = sorted(variants, key=lambda v: position[v.cell])  # same cell, same restore
     while remaining:
         done = list(_run(lesson, submission, owner, remaining, source, limits))
         yield from done
@@ -151,9 +155,8 @@ def _run(lesson: str, submission, owner: dict[str, str], variants: list[Variant]
         submission.cells)
     ranges: list[list[int]] = []
     for k, variant in enumerate(variants):
-        first, last = spans[owner[variant.cell]]
+        _, last = spans[owner[variant.cell]]
         start = next(i for i, c in enumerate(submission.cells) if grade_id(c) == variant.cell)
-        first = min(first, start)
         judged = []
         for i in range(start, last + 1):
             cell = copy.deepcopy(submission.cells[i])
@@ -162,11 +165,13 @@ def _run(lesson: str, submission, owner: dict[str, str], variants: list[Variant]
             judged.append(len(cells))
             cells.append(cell)
             steps.append(_Step(k, "judge"))
+        ranges.append(judged)
+        if k + 1 == len(variants) or variants[k + 1].cell == variant.cell:
+            continue  # nothing follows, or the next variant runs these cells again first
         for i in range(start, last + 1):
             if not is_test_cell(submission.cells[i]):
                 cells.append(copy.deepcopy(submission.cells[i]))
                 steps.append(_Step(k, "restore"))
-        ranges.append(judged)
     nb = copy.deepcopy(submission)
     nb.cells = cells
     executor = BankExecute(timeout=int(limits.cell_timeout_s), limits_json=limits_to_json(limits),
