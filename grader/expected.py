@@ -82,9 +82,14 @@ def ensure(course_root: Path, lesson: str, source: Path = SOLUTIONS_DIR,
         data = compute(scratch / "job", lesson, source, limits, template)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    data["digest"] = lesson_digest(source, lesson)
+    return store(path, lesson, source, data["notebooks"])
+
+
+def store(path: Path, lesson: str, source: Path, notebooks: dict[str, dict]) -> Path:
+    """Write a reference file: {notebook: {test cell: {name: [encoded values]}}} and the digest."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data))
+    path.write_text(json.dumps({"notebooks": notebooks, "digest": lesson_digest(source, lesson)}))
     return path
 
 

@@ -95,9 +95,9 @@ class BankExecute(GuardedExecute):
         step = self._steps[self._current]
         from grader import verdicts
 
-        if step.role == "solution":
+        if step.role == "solution":  # recorded as the reference is (grader.expected), and checked
             self._bank_reference[gid] = self._observed
-            return prepared.problems + verdicts.judge(prepared.checks, self._observed, self._observed)
+            return super()._judge(cell, prepared)
         return prepared.problems + verdicts.judge(prepared.checks, self._observed,
                                                   self._bank_reference.get(gid, {}))
 
@@ -128,8 +128,14 @@ def _segments(nb) -> dict[str, tuple[int, int]]:
 
 
 def judge_bank(lesson: str, variants: list[Variant], *, source: Path = SOLUTIONS_DIR,
-               limits: Limits = COURSE_LIMITS) -> Iterator[Judgement]:
-    """Judge every variant (see the module's docstring); yields one judgement per variant."""
+               limits: Limits = COURSE_LIMITS, reference_to: Path | None = None) -> Iterator[Judgement]:
+    """Judge every variant (see the module's docstring); yields one judgement per variant.
+
+    The solution's pass is exactly the lesson's reference run (:mod:`grader.expected`: the
+    solution graded in reference mode, every verdict checked against its own values), so with
+    ``reference_to`` (a course's ``expected.reference_path``) it is also kept there, and an
+    autograde of the lesson that follows does not run the solution again.
+    """
     submission = nbformat.reads(solution_submission(lesson, source)[lesson].decode(), as_version=4)
     solution = nbformat.read(lesson_notebook(lesson, source), as_version=4)
     tests = {grade_id(c): c.source for c in solution.cells if is_test_cell(c)}
@@ -143,13 +149,14 @@ def judge_bank(lesson: str, variants: list[Variant], *, source: Path = SOLUTIONS
     position = {grade_id(c): i for i, c in enumerate(submission.cells)}
     remaining = sorted(variants, key=lambda v: position[v.cell])  # same cell, same restore
     while remaining:
-        done = list(_run(lesson, submission, owner, remaining, source, limits))
+        done = list(_run(lesson, submission, owner, remaining, source, limits, reference_to))
+        reference_to = None  # the first run's solution pass is the reference
         yield from done
         remaining = remaining[len(done):]
 
 
 def _run(lesson: str, submission, owner: dict[str, str], variants: list[Variant], source: Path,
-         limits: Limits) -> Iterator[Judgement]:
+         limits: Limits, reference_to: Path | None) -> Iterator[Judgement]:
     spans = _segments(submission)
     cells, steps = [copy.deepcopy(c) for c in submission.cells], [_Step(None, "solution")] * len(
         submission.cells)
@@ -195,6 +202,10 @@ def _run(lesson: str, submission, owner: dict[str, str], variants: list[Variant]
                                f"{executor._dead or 'see the notebook'}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    if reference_to is not None:
+        from grader import expected
+
+        expected.store(reference_to, lesson, source, {lesson: executor._evidence.observations})
     for k, variant in enumerate(variants):
         exercise = owner[variant.cell]
         results = [executor.scored[i] for i in ranges[k] if i in executor.scored]

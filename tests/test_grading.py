@@ -9,11 +9,14 @@
   notebook zero, every status is ``graded``, and each mistake of the round loses exactly its own
   exercise's points: an exercise's test runs after its own answer, and the round shows no mistake
   costs another exercise its points.
-- **The bank** (``TestBankNN``): ``grader mistakes`` (:mod:`grader.mistakes`, the same verdicts
-  and nbgrader's scoring) judges every entry of ``tests/mistakes/<lesson>.toml`` in one sandboxed
-  kernel: every mistake caught (its exercise loses all its points), every correct variant kept.
+- **The bank** (``test_bank``, first): ``grader mistakes`` (:mod:`grader.mistakes`, the same
+  verdicts and nbgrader's scoring) judges every entry of ``tests/mistakes/<lesson>.toml`` in one
+  sandboxed kernel: every mistake caught (its exercise loses all its points), every correct
+  variant kept. Its solution pass is the lesson's reference run, so it leaves the reference in
+  the round trip's course folder and the round trip's autograde does not grade the solution a
+  second time for it (run alone, the round trip computes it, as any autograde does).
 
-Each is its own test class, so ``--dist loadscope`` spreads them over the workers.
+Each lesson is one test class, so ``--dist loadscope`` spreads the lessons over the workers.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from nbgrader.api import Gradebook
 
 from grader.autograde import autograde
 from grader.cells import grade_id, is_answer_cell
-from grader.config import nbgrader_settings
+from grader.config import SOLUTIONS_DIR, nbgrader_settings
+from grader.expected import is_current, reference_path
 from grader.gradebook import db_url
 from grader.limits import COURSE_LIMITS
 from grader.merge import Status
@@ -58,9 +62,9 @@ def _scores(course, lesson, students):
                 for s in students}
 
 
-def round_trip(lesson, tmp_path, record_property):
-    course = tmp_path / "course"
-    course.mkdir()
+def round_trip(lesson, course, record_property):
+    course.mkdir(exist_ok=True)  # the bank may have left the lesson's reference in it
+    reused = is_current(reference_path(course, lesson), SOLUTIONS_DIR, lesson)
     run_nbgrader("generate_assignment", [lesson, "--force"],
                  nbgrader_settings(course, release=course / "release"))
     student_nb = read_nb(course / "release" / lesson / f"{lesson}.ipynb")
@@ -83,8 +87,8 @@ def round_trip(lesson, tmp_path, record_property):
     start = time.perf_counter()
     limits = COURSE_LIMITS.replace(use_bwrap=bwrap_works())
     outcomes = {o.student: o for o in autograde(course, lesson, jobs=1, limits=limits, progress=False)}
-    record_property(f"seconds:autograde {len(submissions)} submissions of {lesson} (and its reference)",
-                    time.perf_counter() - start)
+    record_property(f"seconds:autograde {len(submissions)} submissions of {lesson}"
+                    + ("" if reused else " (and its reference)"), time.perf_counter() - start)
 
     statuses = {s: (o.line, o.notes) for s, o in outcomes.items() if o.status is not Status.GRADED}
     assert not statuses, f"submissions not simply graded: {statuses}"
@@ -102,14 +106,15 @@ def round_trip(lesson, tmp_path, record_property):
         assert scores[f"correct-{r}"] == full, _explain(group, owner, full, scores[f"correct-{r}"])
 
 
-def judge_the_bank(lesson, record_property):
+def judge_the_bank(lesson, course, record_property):
     variants = load_variants(lesson)
     solution_nb = read_nb(solution_path(lesson))
     graded = {grade_id(c) for c in solution_nb.cells if is_answer_cell(c)}
     assert {v.cell for v in variants if not v.correct} >= graded, (
         "every graded exercise needs at least one typical mistake in tests/mistakes/")
     start = time.perf_counter()
-    judged = list(judge_bank(lesson, variants, limits=COURSE_LIMITS.replace(use_bwrap=bwrap_works())))
+    judged = list(judge_bank(lesson, variants, limits=COURSE_LIMITS.replace(use_bwrap=bwrap_works()),
+                             reference_to=reference_path(course, lesson)))
     record_property(f"seconds:grader mistakes {lesson} ({len(variants)} variants)",
                     time.perf_counter() - start)
     wrong = [j.line for j in judged if not j.ok]
@@ -123,21 +128,27 @@ def _explain(group: list[Variant], owner: dict[str, str], expected: dict, got: d
     return f"round of {caught}: cells (got, expected) that differ: {wrong}"
 
 
-def _lesson_classes(lesson: str) -> tuple[type, type]:
+@pytest.fixture(scope="class")
+def course(tmp_path_factory):
+    """The lesson's scratch course folder, shared by its bank (the reference) and its round trip."""
+    return tmp_path_factory.mktemp("graded") / "course"
+
+
+def _lesson_class(lesson: str) -> type:
     @pytest.mark.notebook
-    def test_round_trip(self, tmp_path, record_property):
-        round_trip(lesson, tmp_path, record_property)
+    def test_bank(self, course, record_property):
+        judge_the_bank(lesson, course, record_property)
 
     @pytest.mark.notebook
-    def test_bank(self, record_property):
-        judge_the_bank(lesson, record_property)
+    def test_round_trip(self, course, record_property):
+        round_trip(lesson, course, record_property)
 
-    return (type(f"TestLesson{lesson[:2]}", (), {"test_round_trip": test_round_trip, "lesson": lesson}),
-            type(f"TestBank{lesson[:2]}", (), {"test_bank": test_bank, "lesson": lesson}))
+    return type(f"TestLesson{lesson[:2]}", (), {"test_bank": test_bank, "test_round_trip": test_round_trip,
+                                                "lesson": lesson})
 
 
 for _lesson in LESSONS:
-    globals()[f"TestLesson{_lesson[:2]}"], globals()[f"TestBank{_lesson[:2]}"] = _lesson_classes(_lesson)
+    globals()[f"TestLesson{_lesson[:2]}"] = _lesson_class(_lesson)
 
 
 def test_rounds_never_hold_two_variants_of_one_exercise():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from helpers import FIXTURE_LESSONS, REPO_ROOT
 
+from grader import expected
 from grader.cli import main as grader_main
 from grader.limits import COURSE_LIMITS
 from grader.mistakes import BROKE, CAUGHT, KEPT, MISSED, judge_bank
@@ -21,12 +22,18 @@ BANK = REPO_ROOT / "tests" / "fixtures" / "mistakes" / "00-tiny.toml"
 
 
 @pytest.fixture(scope="module")
-def judged():
+def bank_reference(tmp_path_factory):
+    return tmp_path_factory.mktemp("bank") / "reference.json"
+
+
+@pytest.fixture(scope="module")
+def judged(bank_reference):
     variants = load_variants_file(BANK) + [
         Variant("does-nothing", "a mistake the tests cannot see", "ex1-answer",
                 "def add(a, b):\n    return a + b\nprint('hello')", False)]
     limits = COURSE_LIMITS.replace(use_bwrap=bwrap_works(), cell_timeout_s=60)
-    return {j.variant.id: j for j in judge_bank("00-tiny", variants, source=FIXTURE_LESSONS, limits=limits)}
+    return {j.variant.id: j for j in judge_bank("00-tiny", variants, source=FIXTURE_LESSONS, limits=limits,
+                                                reference_to=bank_reference)}
 
 
 def test_each_variant_is_judged_as_grading_would(judged):
@@ -49,3 +56,15 @@ def test_the_command_prints_a_line_per_variant_and_fails_on_a_miss(capsys):
     out = capsys.readouterr().out
     assert code == 0 and "1 of 1 mistakes caught, 1 of 1 correct variants kept" in out, out
     assert out.count("exercise 1") == 2
+
+
+def test_the_solution_pass_is_the_lessons_reference(judged, bank_reference, tmp_path):
+    """What the bank keeps with ``reference_to`` is what autograde would compute (and is current)."""
+    course = tmp_path / "course"
+    course.mkdir()
+    computed = expected.ensure(course, "00-tiny", FIXTURE_LESSONS,
+                               COURSE_LIMITS.replace(use_bwrap=bwrap_works(), cell_timeout_s=60))
+    assert expected.is_current(bank_reference, FIXTURE_LESSONS, "00-tiny")
+    assert expected.load(bank_reference) == expected.load(computed)
+    observed = expected.load(bank_reference)["00-tiny"]
+    assert observed["ex1-tests"]["sums"] == [[42, -4, 1024]], observed  # the solution's own values
