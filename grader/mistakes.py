@@ -8,16 +8,21 @@ rejected*, with the failing check's message.
 
 It is built for speed and uses the grading path itself. One sandboxed kernel
 (:class:`grader.preprocessors.GuardedExecute`, guard and verdicts included) runs the solution top
-to bottom once; its probes' observations are the reference. Then for each variant only the
-variant's answer cell and the rest of its exercise run again (and its test cells are scored as
-``nbgrader autograde`` scores them: nbgrader's own ``IgnorePattern`` and ``determine_grade``), and
-the solution's cells of that exercise run once more to put the kernel back, unless the next
-variant runs the same cells again anyway (variants are judged grouped by their answer cell, in the
-notebook's order; its judgement is the same, and a training exercise is not trained twice per
-variant), or none follows. A variant cannot
-cost another exercise points here (no other exercise runs again); the grading tests' round trip
-through a real gradebook covers that. A variant that kills the kernel is reported, and the rest
-go on in a fresh one.
+to bottom once; its probes' observations are the reference. Then, in the bank's order, for each
+variant only the variant's answer cell and the rest of its exercise run again (and its test cells
+are scored as ``nbgrader autograde`` scores them: nbgrader's own ``IgnorePattern`` and
+``determine_grade``), and the solution's cells of that exercise run once more to put the kernel
+back, unless the next variant is one of the same cell (it runs those cells again first: a
+training exercise is not trained twice per variant) or none follows.
+
+The state a variant starts from is the solution's, except for what earlier variants did to
+objects made before their own cells (loading other weights into a model an earlier exercise
+trained): re-running an exercise does not undo that. So the fast pass is trusted only where it
+agrees with the bank: a mistake it *missed* or a correct variant it *rejected* is judged again on
+its own, in a fresh kernel that runs the solution first, and that judgement is the one
+reported. A variant cannot cost another exercise points here (no other exercise runs again); the
+grading tests' round trip through a real gradebook covers that. A variant that kills the kernel
+is reported, and the rest go on in a fresh one.
 """
 
 from __future__ import annotations
@@ -146,12 +151,14 @@ def judge_bank(lesson: str, variants: list[Variant], *, source: Path = SOLUTIONS
     unknown = [v.id for v in variants if v.cell not in owner]
     if unknown:
         raise ValueError(f"variants name answer cells the lesson does not have: {', '.join(unknown)}")
-    position = {grade_id(c): i for i, c in enumerate(submission.cells)}
-    remaining = sorted(variants, key=lambda v: position[v.cell])  # same cell, same restore
+    remaining = list(variants)
     while remaining:
         done = list(_run(lesson, submission, owner, remaining, source, limits, reference_to))
         reference_to = None  # the first run's solution pass is the reference
-        yield from done
+        for judgement in done:
+            if judgement.outcome in (MISSED, REJECTED) and len(variants) > 1:  # on its own, to be sure
+                judgement = next(_run(lesson, submission, owner, [judgement.variant], source, limits, None))
+            yield judgement
         remaining = remaining[len(done):]
 
 
