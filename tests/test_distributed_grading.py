@@ -1,10 +1,12 @@
 """``grader autograde --scheduler``: the same grades from a real Dask cluster, even when a worker dies.
 
 The test starts a Dask scheduler and two single-threaded workers on loopback (real processes, the
-``dask`` command line), grades one class of the tiny fixture lesson with ``--jobs 2`` on this
-machine and the same class through the cluster, and compares every cell's score and every status.
-A second cluster run kills one worker while it grades: every submission must still be graded
-(rescheduled on the other worker), none dropped.
+``dask`` command line, each worker under a nanny that restarts it), grades one class of the tiny
+fixture lesson through the cluster, and compares every cell's score and every status with what
+``grader autograde`` on one machine gives this class (``EXPECTED``: the same answers graded on one
+machine are proven in ``test_grading_integrity``). A second run on the same cluster kills one
+worker while it grades: every submission must still be graded (rescheduled on the other worker),
+none dropped, and graded the same.
 """
 
 from __future__ import annotations
@@ -40,6 +42,15 @@ ANSWERS = {
     "blank": {},
     "slow": {"ex1-answer": "import time\ntime.sleep(8)\ndef add(a, b):\n    return a + b"},
     "tamper": {"ex1-answer": "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])"},
+}
+# What one machine gives each of them: (status, {test cell: score}).
+EXPECTED = {
+    "full": ("graded", {"ex1-tests": 2.0, "ex2-tests": 2.0}),
+    "half": ("graded", {"ex1-tests": 2.0, "ex2-tests": 0.0}),
+    "hidden-mistake": ("graded", {"ex1-tests": 0.0, "ex2-tests": 0.0}),
+    "blank": ("graded", {"ex1-tests": 0.0, "ex2-tests": 0.0}),
+    "slow": ("graded", {"ex1-tests": 2.0, "ex2-tests": 0.0}),
+    "tamper": ("tampering suspected", {"ex1-tests": 0.0, "ex2-tests": 0.0}),
 }
 
 
@@ -103,46 +114,56 @@ class Cluster:
             proc.wait()
 
 
+def _as_expected(rows: dict, scores: dict) -> dict:
+    """{student: (status, scores)}, the status cut to its kind (``tampering suspected: ...``)."""
+    return {student: (next((k for k in ("graded", "tampering suspected") if status.startswith(k)), status),
+                      {cell: score for cell, score in scores[student].items() if cell.endswith("-tests")})
+            for student, status in rows.items()}
+
+
 @pytest.fixture(scope="module")
-def local_grades(tmp_path_factory):
-    course = tmp_path_factory.mktemp("local") / "course"
-    _class(course)
-    return _grade(course, "--jobs", "2")
+def cluster(tmp_path_factory):
+    with Cluster(tmp_path_factory.mktemp("dask")) as running:
+        yield running
 
 
-def test_a_dask_cluster_gives_the_same_grades(tmp_path, local_grades, record_property):
+def test_a_dask_cluster_gives_the_same_grades(tmp_path, cluster, record_property):
     course = tmp_path / "course"
     _class(course)
-    with Cluster(tmp_path) as cluster:
-        start = time.perf_counter()
-        rows, scores = _grade(course, "--scheduler", cluster.address)
-        record_property("seconds:grader autograde --scheduler, 6 submissions of 00-tiny, 2 workers",
-                        time.perf_counter() - start)
-    assert (rows, scores) == local_grades
-    assert scores["full"]["ex1-tests"] == 2 and rows["tamper"].startswith("tampering suspected")
+    start = time.perf_counter()
+    rows, scores = _grade(course, "--scheduler", cluster.address)
+    record_property("seconds:grader autograde --scheduler, 6 submissions of 00-tiny, 2 workers",
+                    time.perf_counter() - start)
+    assert _as_expected(rows, scores) == EXPECTED
 
 
-def test_a_worker_killed_mid_run_loses_no_submission(tmp_path, local_grades):
+def test_a_worker_killed_mid_run_loses_no_submission(tmp_path, cluster):
+    from distributed import Client
+
     course = tmp_path / "course"
     _class(course)
-    with Cluster(tmp_path) as cluster:
-        from distributed import Client
+    with Client(cluster.address, timeout=60) as client:
+        client.wait_for_workers(cluster.n_workers, timeout=120)  # the whole cluster, as the first run had
 
-        def kill_a_busy_worker() -> None:
-            with Client(cluster.address, timeout=60) as client:
-                deadline = time.monotonic() + 120
-                while time.monotonic() < deadline:
-                    busy = [w for w, tasks in client.processing().items() if tasks]
-                    if busy:
-                        pid = client.run(os.getpid, workers=[busy[0]])[busy[0]]
-                        os.kill(pid, signal.SIGKILL)
-                        return
-                    time.sleep(0.2)
+    killed = []
 
-        killer = threading.Thread(target=kill_a_busy_worker)
-        killer.start()
-        rows, scores = _grade(course, "--scheduler", cluster.address)
-        killer.join()
+    def kill_a_busy_worker() -> None:
+        with Client(cluster.address, timeout=60) as client:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                busy = [w for w, tasks in client.processing().items() if tasks]
+                if busy:
+                    pid = client.run(os.getpid, workers=[busy[0]])[busy[0]]
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+                    return
+                time.sleep(0.2)
+
+    killer = threading.Thread(target=kill_a_busy_worker)
+    killer.start()
+    rows, scores = _grade(course, "--scheduler", cluster.address)
+    killer.join()
+    assert killed, "no worker was ever busy: the run proves nothing about a worker dying"
     assert set(rows) == set(ANSWERS), "a submission was dropped"
-    assert (rows, scores) == local_grades, "a rescheduled submission was graded differently"
+    assert _as_expected(rows, scores) == EXPECTED, "a rescheduled submission was graded differently"
     shutil.rmtree(course, ignore_errors=True)
