@@ -8,8 +8,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Workers for the test suite: one per core (each notebook kernel uses one thread). loadscope keeps
-# each notebook's cells (one kernel) and each test module or class on one worker, so the grading
-# round trips (one class per lesson) spread over the workers.
+# each notebook's cells (one kernel) and each test module or class on one worker, so the lessons'
+# grading classes spread over the workers; the scopes go out longest first, in the order
+# tests/conftest.py gives them (--no-loadscope-reorder keeps it), so the workers finish together.
 JOBS   ?= auto
 
 .PHONY: help lab instructor test test-perturbed test-full setup data notebooks refresh check lint lock clean
@@ -30,20 +31,20 @@ hub: setup  ## run JupyterHub for a class here (root): demo accounts, nbgrader e
 # `make test` prints its wall time (set-up included) and the ten slowest tests.
 test: STARTED := $(shell date +%s)
 test: setup  ## run every test: notebooks, grading round trips, mistake banks, browser, lint
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope --durations=10 --nbval tests solutions
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope --no-loadscope-reorder --durations=10 --nbval tests solutions
 	@echo "make test: $$(( $$(date +%s) - $(STARTED) )) s of wall time, set-up included"
 
 # Every typical mistake and correct variant through the real autograde, round by round (make test
 # judges them with grader mistakes and sends one round through autograde). CI runs it weekly.
 test-full: setup  ## every bank entry through the real grader autograde (slow: CI runs it weekly)
-	GRADER_FULL_ROUNDS=1 $(BIN)/python -m pytest -n $(JOBS) --dist loadscope --durations=10 \
+	GRADER_FULL_ROUNDS=1 $(BIN)/python -m pytest -n $(JOBS) --dist loadscope --no-loadscope-reorder --durations=10 \
 	  tests/test_grading.py -k TestLesson
 
 # The nbval comparison again, with float arithmetic perturbed in every kernel (two intra-op threads,
 # TensorFlow's oneDNN kernels on: tests/nbval_tolerance.py): outputs must hold within the tolerance,
 # as on another CPU. The named test proves the kernels got the perturbation. LESSON=NN-slug for one.
 test-perturbed: setup  ## nbval on solutions/ with float arithmetic perturbed (what another CPU does)
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope --nbval --nbval-perturbed \
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope --no-loadscope-reorder --nbval --nbval-perturbed \
 	  $(if $(LESSON),solutions/$(LESSON),solutions) \
 	  tests/test_nbval_setup.py::test_perturbed_kernels_really_get_the_perturbation
 

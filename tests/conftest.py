@@ -29,12 +29,59 @@ _timings: dict[str, float] = defaultdict(float)
 _by_worker: dict[str, list[tuple[float, str]]] = defaultdict(list)
 
 
+# The scopes (test classes, modules, notebooks) that take minutes, longest first. ``make test``
+# runs xdist's loadscope in collection order (``--no-loadscope-reorder``: its default order is by
+# number of tests, which sends these single-test giants last and leaves one worker idle for
+# minutes at the end). Longest first, then the notebooks, then the quick ones, so the two workers
+# finish together. Only the order depends on this list: a stale entry costs time, never a result.
+LONGEST_FIRST = (
+    "tests/test_grading.py::TestLesson09",  # the capstone's bank trains it once per variant
+    "tests/test_hub.py",
+    "tests/test_grading_integrity.py",
+    "tests/test_grading.py::TestLesson05",
+    "tests/test_grading.py::TestLesson03",
+    "tests/test_grading.py::TestLesson06",
+    "tests/test_grading.py::TestLesson07",
+    "tests/test_grading.py::TestLesson04",
+    "tests/test_grading.py::TestLesson02",
+    "tests/test_grading.py::TestLesson08",
+    "tests/test_distributed_grading.py",
+    "tests/test_browser_instructor.py",
+    "tests/test_verdicts_outside.py",
+    "tests/test_instructor_grading.py",
+    "tests/test_browser.py",
+    "tests/test_browser_explorer.py",
+    "tests/test_grading.py::TestLesson01",
+)
+
+
+def scope_of(nodeid: str) -> str:
+    """The unit loadscope keeps on one worker: a test class, else a module or notebook."""
+    parts = nodeid.split("::")
+    return "::".join(parts[:2]) if len(parts) > 2 else parts[0]
+
+
+def longest_first(items: list) -> list:
+    """Items reordered scope by scope (each scope's items stay together, in their order)."""
+    scopes: dict[str, list] = {}
+    for item in items:
+        scopes.setdefault(scope_of(item.nodeid), []).append(item)
+
+    def rank(scope: str) -> tuple[int, int]:
+        listed = LONGEST_FIRST.index(scope) if scope in LONGEST_FIRST else len(LONGEST_FIRST)
+        return listed, 0 if any(i.get_closest_marker("notebook") for i in scopes[scope]) else 1
+
+    return [item for scope in sorted(scopes, key=rank) for item in scopes[scope]]
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
-    """Mark every nbval cell as a notebook test (``-m 'not notebook'`` skips the slow ones)."""
+    """Mark every nbval cell as a notebook test (``-m 'not notebook'`` skips the slow ones), and
+    put the longest scopes first (``LONGEST_FIRST``)."""
     for item in items:
         if item.nodeid.endswith(".ipynb") or ".ipynb::" in item.nodeid:
             item.add_marker(pytest.mark.notebook)
+    items[:] = longest_first(items)
 
 
 def pytest_runtest_logreport(report):
