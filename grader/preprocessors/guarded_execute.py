@@ -32,10 +32,11 @@ import ast
 import secrets
 import time
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 from nbclient.exceptions import DeadKernelError
-from nbclient.util import run_sync
+from nbclient.util import ensure_async, run_sync
 from traitlets import Bool, Unicode
 
 from grader import evidence, observations, verdicts
@@ -47,6 +48,9 @@ TAMPERING = "TamperingSuspected"
 HIDDEN_CHECK_FAILED = "HiddenCheckFailed"
 GUARD_PREFIX = b"GRADER-GUARD "
 KILL_PREFIX = b"GRADER-GUARD-KILL "
+# How often the grader looks for a reply to its own code, and how long after the kernel said it
+# was idle it still waits for one (the reply and the idle status travel on different channels).
+REPLY_POLL_S, IDLE_WITHOUT_REPLY_S = 0.5, 3.0
 # Always snapshotted (tests use them), besides what the locked cells import.
 BASE_MODULES = ("numpy", "math")
 
@@ -226,9 +230,41 @@ class GuardedExecute(SandboxedExecute):
             self._evidence.findings.append(Finding("kernel", Kind.NOTE, problem))
 
     async def _silent(self, code: str) -> dict | None:
+        """Run the grader's own code; its reply, or None if none will come.
+
+        A kernel whose student replaced ``run_cell`` (or broke ``do_execute``) goes idle without
+        replying: ipykernel logs the handler's exception and publishes ``idle``. Waiting the whole
+        check timeout for that reply would only cost time, so an ``idle`` for this request with
+        no reply a little later means none is coming.
+        """
         msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False,
                                  stop_on_error=False)
-        return await self.async_wait_for_reply(msg_id)
+        waited, idle_at = 0.0, None
+        while waited <= self.timeout:
+            try:
+                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=REPLY_POLL_S))
+            except Empty:
+                await self._async_check_alive()
+                waited += REPLY_POLL_S
+                if idle_at is None and await self._went_idle(msg_id):
+                    idle_at = waited
+                if idle_at is not None and waited - idle_at >= IDLE_WITHOUT_REPLY_S:
+                    return None
+            else:
+                if msg["parent_header"].get("msg_id") == msg_id:
+                    return msg
+        return None
+
+    async def _went_idle(self, msg_id: str) -> bool:
+        """Whether the kernel said it is idle after this request (iopub, read up to now)."""
+        idle = False
+        while True:
+            try:
+                msg = await ensure_async(self.kc.iopub_channel.get_msg(timeout=0))
+            except Empty:
+                return idle
+            idle |= (msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle"
+                     and msg["parent_header"].get("msg_id") == msg_id)
 
     def _guard(self, command: str, argument: tuple = ()) -> list[str]:
         """Ask the guard to check (and restore) the kernel; return what it found, [] if clean."""
