@@ -49,8 +49,9 @@ HIDDEN_CHECK_FAILED = "HiddenCheckFailed"
 GUARD_PREFIX = b"GRADER-GUARD "
 KILL_PREFIX = b"GRADER-GUARD-KILL "
 # How often the grader looks for a reply to its own code, and how long after the kernel said it
-# was idle it still waits for one (the reply and the idle status travel on different channels).
-REPLY_POLL_S, IDLE_WITHOUT_REPLY_S = 0.5, 3.0
+# was idle it still waits for one: ipykernel sends the reply first, but on another channel (and
+# ipykernel 7 forwards it through its shell-channel thread), so it may arrive a little later.
+REPLY_POLL_S, IDLE_WITHOUT_REPLY_S = 0.5, 5.0
 # Always snapshotted (tests use them), besides what the locked cells import.
 BASE_MODULES = ("numpy", "math")
 
