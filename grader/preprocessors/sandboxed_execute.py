@@ -9,6 +9,7 @@ to its subclasses, so a feedback step that subclassed the autograde step would b
 - Outputs are capped as they arrive (``Limits.output_chars`` per text, ``cell_output_chars`` per
   cell), so a flood never fills nbgrader's memory; observation messages (the probes' data) are
   never kept as outputs.
+- At the end the kernel is killed at once (``shutdown_kernel = "immediate"``), not shut down.
 - When the kernel dies, the cells run before keep their outputs, and every later code cell gets
   the reason as an error (a test cell then scores 0).
 """
@@ -52,6 +53,9 @@ class SandboxedExecute(Execute):
 
     def preprocess(self, nb, resources=None, km=None):
         self.store_widget_state = False
+        # Killed, not asked to exit: nothing of a graded kernel is kept, its cgroup is removed
+        # anyway, and TensorFlow's graceful exit costs about 2 s per submission (measured).
+        self.shutdown_kernel = "immediate"
         self._dead: str | None = None
         self._capped: set[int] = set()
         self._in_test = False
