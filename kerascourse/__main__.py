@@ -1,7 +1,7 @@
 """``python -m kerascourse``: prepare this machine for the course (idempotent, offline-safe).
 
-Installs the course kernel into the virtual environment and fills every data cache, in order:
-the Keras cache (:mod:`kerascourse.datasets`), the prepared TFDS data
+Installs the course kernel into the virtual environment and fills every data cache: the Keras
+cache (:mod:`kerascourse.datasets`) first, then side by side the prepared TFDS data
 (:mod:`kerascourse.tfds_data`, which reads the same files) and the explorers' runs
 (:mod:`kerascourse.explorer_grids`, which read Fashion-MNIST from the Keras cache). Each step is
 fast when already done. A missing data set is reported with the command that fixes it but does
@@ -10,12 +10,18 @@ exits 1.
 """
 
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 from kerascourse import datasets, explorer_grids, kernel, tfds_data
 
 print(f"course kernel: {kernel.install()}")
-statuses = [datasets.link_fashion_mnist(), tfds_data.prepare_iris(), tfds_data.prepare_fashion_mnist(),
-            explorer_grids.prepare()]
+statuses = [datasets.link_fashion_mnist(), tfds_data.prepare_iris()]
+# The explorers' runs train in their own processes (one per core) while this one writes the TFDS
+# copy of Fashion-MNIST (one core, about 25 s): together they finish about 15 s sooner on 2 cores.
+with ThreadPoolExecutor(max_workers=1) as background:
+    grids = background.submit(explorer_grids.prepare)
+    statuses.append(tfds_data.prepare_fashion_mnist())
+    statuses.append(grids.result())
 for status in statuses:
     print(f"[{'ok' if status.ready else 'MISSING'}] {status.name}: {status.detail}")
 strict = "--strict" in sys.argv[1:]
