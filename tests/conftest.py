@@ -4,12 +4,16 @@ Every kernel the tests start (nbval, nbgrader) gets the course environment, exac
 kernels do. Tests that execute notebooks record their wall time with ``record_property`` under a
 ``seconds:`` key; nbval cells are summed per notebook. At the end the run prints those times and
 its critical path: the busy time of each xdist worker and the longest tests on the busiest one
-(the suite cannot finish before that worker does). Shared helpers live in ``helpers.py``.
+(the suite cannot finish before that worker does), and how busy the machine's cores were and how
+fast the machine was at the start and at the end (a fixed loop of Python, timed): on a shared host
+the same loop took 2.0 s at one hour and 3.5 s at another, and the whole suite 16 and 20 minutes,
+so compare wall times only with those figures beside them. Shared helpers live in ``helpers.py``.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections import defaultdict
 
 import pytest
@@ -24,6 +28,30 @@ def pytest_configure(config):
     """nbval gives each cell the course's per-cell limit (its own default is 2000 s)."""
     if getattr(config.option, "nbval_cell_timeout", None) == 2000:
         config.option.nbval_cell_timeout = COURSE_LIMITS.cell_timeout_s
+    if not hasattr(config, "workerinput"):  # the main process (or the only one): the machine's state
+        _machine["probe_start"] = _speed_probe()
+        _machine["cpu_start"] = _cpu_seconds()
+
+
+_machine: dict[str, tuple[float, float] | float] = {}
+
+
+def _speed_probe() -> float:
+    """Seconds one core takes for a fixed loop of Python (0.15 s to 0.3 s on the course's 2-core machine)."""
+    start = time.perf_counter()
+    sum(i * i for i in range(3_000_000))
+    return time.perf_counter() - start
+
+
+def _cpu_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, every core (/proc/stat)."""
+    try:
+        fields = [float(v) for v in open("/proc/stat").readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)  # idle + iowait
+    return (sum(fields) - idle) / ticks, sum(fields) / ticks
 
 _timings: dict[str, float] = defaultdict(float)
 _by_worker: dict[str, list[tuple[float, str]]] = defaultdict(list)
@@ -99,6 +127,17 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_terminal_summary(terminalreporter):
+    if "cpu_start" in _machine:
+        (busy0, total0), (busy1, total1) = _machine["cpu_start"], _cpu_seconds()
+        cores = os.cpu_count() or 1
+        terminalreporter.section("the machine during the run")
+        if total1 > total0:
+            terminalreporter.write_line(
+                f"{cores} cores busy {100 * (busy1 - busy0) / (total1 - total0):.0f}% of the run "
+                f"({busy1 - busy0:.0f} core-seconds)")
+        terminalreporter.write_line(
+            f"speed probe (a fixed loop on one core): {_machine['probe_start']:.2f} s at the start, "
+            f"{_speed_probe():.2f} s at the end")
     if _timings:
         terminalreporter.section("notebook execution times (wall clock)")
         for label, seconds in sorted(_timings.items()):
