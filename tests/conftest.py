@@ -60,7 +60,7 @@ _by_worker: dict[str, list[tuple[float, str]]] = defaultdict(list)
 # The scopes (test classes, modules, notebooks) that take minutes, longest first. ``make test``
 # runs xdist's loadscope in collection order (``--no-loadscope-reorder``: its default order is by
 # number of tests, which sends these single-test giants last and leaves one worker idle for
-# minutes at the end). Longest first, then the notebooks, then the quick ones, so the two workers
+# minutes at the end). Longest first, then the notebooks, then the quick ones, so the workers
 # finish together. Only the order depends on this list: a stale entry costs time, never a result.
 LONGEST_FIRST = (
     "tests/test_grading.py::TestLesson09",  # the capstone's bank trains it once per variant
