@@ -25,7 +25,7 @@ from grader.limits import COURSE_LIMITS, limits_from_json, limits_to_json
 from grader.merge import failure_reason
 from grader.output_caps import cap_output
 from grader.precheck import Unreadable, check_folder, clean_notebook
-from grader.preprocessors.guarded_execute import imports_of
+from grader.preprocessors.guarded_execute import imports_of, names_imported_from
 from grader.preprocessors.safe_feedback import SafeFeedback
 
 TEST_SOURCE = ('assert f(1) == 2, "visible"\n### BEGIN HIDDEN TESTS\nassert f(2) == 4, "hidden"\n'
@@ -143,6 +143,9 @@ def test_imports_of_reads_the_locked_cells_imports():
     assert imports_of("import numpy as np\nfrom keras import layers\nfrom . import x\nimport a.b") == [
         "numpy", "keras", "a.b"]
     assert imports_of("def (") == []
+    assert names_imported_from("from kerascourse import setup_notebook as s, show_images\n"
+                               "from . import x\nfrom numpy import *\nimport keras") == [
+        ("kerascourse", "setup_notebook"), ("kerascourse", "show_images")]
 
 
 def test_safe_feedback_keeps_only_inert_outputs():

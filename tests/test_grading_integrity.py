@@ -84,6 +84,8 @@ TAMPER_BLANK = {
         "            pass\n    return jump\n"
         "def add(a, b):\n    sys._getframe(1).f_trace = jump\n    sys.settrace(jump)\n    return 0"),
     "finds-the-guard": "import gc\nhooks = [o for o in gc.get_objects() if callable(o)]",
+    # setup_notebook is loaded on first use (PEP 562): the guard's snapshot must hold it anyway.
+    "patched-course-helper": "import kerascourse\nkerascourse.setup_notebook = lambda *a, **k: None",
 }
 # A blank notebook that switches the guard off from inside, with ctypes reads that raise none of
 # the audit events the guard stops on (a pointer cast, then indexing: the interpreter's own state

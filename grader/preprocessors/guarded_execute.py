@@ -71,6 +71,21 @@ def imports_of(source: str) -> list[str]:
     return names
 
 
+def names_imported_from(source: str) -> list[tuple[str, str]]:
+    """(module, name) for each ``from module import name`` of a cell (absolute imports only).
+
+    A package may load a name on first use (``kerascourse`` does, PEP 562); the guard's preload
+    asks for each name, so the snapshot holds what the locked cells will have loaded.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    return [(node.module, alias.name) for node in tree.body
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level
+            for alias in node.names if alias.name != "*"]
+
+
 class GuardedExecute(SandboxedExecute):
     """The course's autograde step: sandbox, verdicts in the grader, the guard around test cells."""
 
@@ -101,10 +116,11 @@ class GuardedExecute(SandboxedExecute):
         info = (resources or {}).get("nbgrader", {})
         self._notebook = info.get("notebook", "notebook")
         self._reference = None if self.reference_mode else self._load_reference(info.get("assignment", ""))
-        self._locked_imports = [name for cell in nb.cells
-                                if cell.cell_type == "code" and cell.get("metadata", {}).get(
-                                    "nbgrader", {}).get("locked") and not is_test_cell(cell)
-                                for name in imports_of(cell.source)]
+        locked = [cell.source for cell in nb.cells
+                  if cell.cell_type == "code" and cell.get("metadata", {}).get(
+                      "nbgrader", {}).get("locked") and not is_test_cell(cell)]
+        self._locked_imports = [name for source in locked for name in imports_of(source)]
+        self._locked_names = [pair for source in locked for pair in names_imported_from(source)]
         guarded_modules = list(dict.fromkeys([*BASE_MODULES, *self._locked_imports]))
         self._guarded_modules = guarded_modules
         try:
@@ -219,11 +235,14 @@ class GuardedExecute(SandboxedExecute):
     # --- the guard ----------------------------------------------------------------------------
 
     def _arm(self) -> None:
-        """Import what the locked cells import, then the guard's arm and snapshot (no cell ran yet)."""
+        """Import what the locked cells import (and the names they take from modules), then the
+        guard's arm and snapshot (no cell ran yet)."""
         modules = self._guarded_modules
         preload = (f"import importlib\nfor _m in {modules!r}:\n    try:\n"
                    "        importlib.import_module(_m)\n    except Exception:\n        pass\n"
-                   "del _m, importlib")
+                   f"_n = None\nfor _m, _n in {self._locked_names!r}:\n    try:\n"
+                   "        getattr(importlib.import_module(_m), _n)\n    except Exception:\n        pass\n"
+                   "del _m, _n, importlib")
         run_sync(self._silent)(preload)
         self._armed = True
         problems = self._guard("arm") + self._guard("snapshot", tuple(modules))
