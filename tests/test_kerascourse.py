@@ -97,3 +97,24 @@ def test_plot_history_names_a_missing_metric(monkeypatch):
     with pytest.raises(KeyError, match="'accuracy' is not in the history"):
         plots.plot_history({"loss": [1.0, 0.5]}, ["loss", "accuracy"])
     plots.plt.close("all")
+
+
+def test_the_grader_starts_without_the_plotting_helpers():
+    """Every submission's nbgrader process imports ``kerascourse.paths``; the package loads its
+    helpers (matplotlib) only when a name is asked for: about half a second per submission."""
+    script = (
+        "import sys\n"
+        "import grader.preprocessors, grader.run_nbgrader, grader.sandbox\n"
+        "assert 'matplotlib' not in sys.modules, 'the grader imported matplotlib'\n"
+        "import kerascourse\n"
+        "assert callable(kerascourse.setup_notebook) and callable(kerascourse.show_images)\n"
+        "assert 'show_images' in dir(kerascourse)\n"
+        "try:\n"
+        "    kerascourse.no_such_helper\n"
+        "except AttributeError as err:\n"
+        "    assert 'no_such_helper' in str(err)\n"
+        "else:\n"
+        "    raise AssertionError('an unknown name should raise AttributeError')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
