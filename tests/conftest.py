@@ -2,17 +2,20 @@
 
 Every kernel the tests start (nbval, nbgrader) gets the course environment, exactly as JupyterLab's
 kernels do. Tests that execute notebooks record their wall time with ``record_property`` under a
-``seconds:`` key; nbval cells are summed per notebook. At the end the run prints those times and
-its critical path: the busy time of each xdist worker and the longest tests on the busiest one
-(the suite cannot finish before that worker does), and how busy the machine's cores were and how
-fast the machine was at the start and at the end (a fixed loop of Python, timed): on a shared host
-the same loop took 2.0 s at one hour and 3.5 s at another, and the whole suite 16 and 20 minutes,
-so compare wall times only with those figures beside them. Shared helpers live in ``helpers.py``.
+``seconds:`` key; nbval cells are summed per notebook. At the end the run prints those times,
+its work (the CPU seconds each test and the processes it started cost: once every core is busy,
+work decides the wall time) and its critical path: the busy time of each xdist worker and the
+longest tests on the busiest one (the suite cannot finish before that worker does), and how busy
+the machine's cores were and how fast the machine was at the start and at the end (a fixed loop of
+Python, timed): on a shared host the same loop took 2.0 s at one hour and 3.5 s at another, and
+the whole suite 16 and 20 minutes, so compare wall times only with those figures beside them.
+Shared helpers live in ``helpers.py``.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import time
 from collections import defaultdict
 
@@ -28,6 +31,7 @@ def pytest_configure(config):
     """nbval gives each cell the course's per-cell limit (its own default is 2000 s)."""
     if getattr(config.option, "nbval_cell_timeout", None) == 2000:
         config.option.nbval_cell_timeout = COURSE_LIMITS.cell_timeout_s
+    config.pluginmanager.register(_WorkMeter(), "course-work-meter")
     if not hasattr(config, "workerinput"):  # the main process (or the only one): the machine's state
         _machine["probe_start"] = _speed_probe()
         _machine["cpu_start"] = _cpu_seconds()
@@ -55,6 +59,41 @@ def _cpu_seconds() -> tuple[float, float]:
 
 _timings: dict[str, float] = defaultdict(float)
 _by_worker: dict[str, list[tuple[float, str]]] = defaultdict(list)
+_work: dict[str, float] = defaultdict(float)  # CPU seconds per scope, for the work report
+
+
+def _own_cpu_seconds() -> float:
+    """CPU seconds of this process and of every process it (or they) started and waited for."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+class _WorkMeter:
+    """Each phase's report carries the CPU seconds it cost: the test's process and what it ran
+    (kernels, nbgrader, browsers, servers), once they exited. On a machine whose cores are all
+    busy, CPU time (work) says where the minutes go; wall time also counts waiting for a core.
+    A plugin, not conftest hooks: those would see only the items under ``tests/`` when the
+    run has one process, not nbval's."""
+
+    def __init__(self) -> None:
+        self.phase_start: dict[str, float] = {}
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item):
+        self.phase_start[item.nodeid] = _own_cpu_seconds()
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        start = self.phase_start.pop(item.nodeid, None)
+        outcome = yield
+        now = _own_cpu_seconds()
+        if start is not None:
+            outcome.get_result().user_properties.append(("cpu-seconds", now - start))
+        if call.when != "teardown":
+            self.phase_start[item.nodeid] = now
+
+    def pytest_runtest_logreport(self, report):
+        _record(report)
 
 
 # The scopes (test classes, modules, notebooks) that take minutes, longest first. ``make test``
@@ -112,11 +151,21 @@ def pytest_collection_modifyitems(items):
     items[:] = longest_first(items)
 
 
-def pytest_runtest_logreport(report):
+def _work_key(nodeid: str) -> str:
+    """Where the work report puts a test: with its notebook or module, or as itself in a class
+    (a lesson's bank and round trip are told apart)."""
+    return nodeid.split("[")[0] if nodeid.count("::") >= 2 else scope_of(nodeid)
+
+
+def _record(report) -> None:
+    """Add a report's times to the summary's tallies."""
     if report.when == "call" or (report.when == "setup" and report.duration > 1):
         worker = getattr(getattr(report, "node", None), "gateway", None)
         name = worker.id if worker is not None else "main"
         _by_worker[name].append((report.duration, report.nodeid))
+    for key, value in report.user_properties:
+        if key == "cpu-seconds":
+            _work[_work_key(report.nodeid)] += float(value)
     if report.when != "call":
         return
     if ".ipynb::" in report.nodeid:
@@ -142,6 +191,15 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("notebook execution times (wall clock)")
         for label, seconds in sorted(_timings.items()):
             terminalreporter.write_line(f"{seconds:7.1f} s  {label}")
+    if _work:
+        terminalreporter.section("work: CPU seconds of the tests and the processes they ran")
+        ranked = sorted(_work.items(), key=lambda kv: -kv[1])
+        for key, seconds in ranked[:25]:
+            terminalreporter.write_line(f"{seconds:7.1f} s  {key}")
+        rest = ranked[25:]
+        if rest:
+            terminalreporter.write_line(f"{sum(s for _, s in rest):7.1f} s  {len(rest)} more")
+        terminalreporter.write_line(f"{sum(_work.values()):7.1f} s  in all")
     if not _by_worker:
         return
     terminalreporter.section("critical path")
