@@ -18,6 +18,7 @@ import os
 import resource
 import time
 from collections import defaultdict
+from pathlib import Path
 
 import pytest
 
@@ -31,7 +32,7 @@ def pytest_configure(config):
     """nbval gives each cell the course's per-cell limit (its own default is 2000 s)."""
     if getattr(config.option, "nbval_cell_timeout", None) == 2000:
         config.option.nbval_cell_timeout = COURSE_LIMITS.cell_timeout_s
-    config.pluginmanager.register(_WorkMeter(), "course-work-meter")
+    config.pluginmanager.register(_WorkMeter(), _WORK_METER)
     if not hasattr(config, "workerinput"):  # the main process (or the only one): the machine's state
         _machine["probe_start"] = _speed_probe()
         _machine["cpu_start"] = _cpu_seconds()
@@ -62,31 +63,76 @@ _by_worker: dict[str, list[tuple[float, str]]] = defaultdict(list)
 _work: dict[str, float] = defaultdict(float)  # CPU seconds per scope, for the work report
 
 
-def _own_cpu_seconds() -> float:
-    """CPU seconds of this process and of every process it (or they) started and waited for."""
+def _cpuacct_group() -> Path | None:
+    """A cgroup v1 ``cpuacct`` group of this process alone, or None where there is none to make.
+
+    Its usage counts every process the tests start, the sandboxed kernels included: the grader
+    moves those into groups of their own in the cpu, memory and pids hierarchies, never in
+    cpuacct, and kills them rather than waiting for them, so ``getrusage`` never sees them."""
+    root = Path("/sys/fs/cgroup/cpuacct")
+    try:
+        own = next(line.split(":", 2)[2] for line in Path("/proc/self/cgroup").read_text().splitlines()
+                   if "cpuacct" in line.split(":", 2)[1].split(","))
+        group = root / own.lstrip("/") / f"course-tests-{os.getpid()}"
+        group.mkdir(exist_ok=True)
+        (group / "cgroup.procs").write_text(str(os.getpid()))
+        int((group / "cpuacct.usage").read_text())
+    except (OSError, StopIteration, ValueError, IndexError):
+        return None
+    return group
+
+
+def _leave(group: Path) -> None:
+    """Back to the parent group, and the group removed (it stays if a process is left in it)."""
+    try:
+        (group.parent / "cgroup.procs").write_text(str(os.getpid()))
+        group.rmdir()
+    except OSError:
+        pass
+
+
+def _cpu_seconds_of_the_tests(group: Path | None) -> float:
+    """CPU seconds of this process and of every process it started: from its cpuacct group, else
+    from ``getrusage`` (which counts only the processes that were waited for)."""
+    if group is not None:
+        try:
+            return int((group / "cpuacct.usage").read_text()) / 1e9
+        except (OSError, ValueError):
+            pass
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+_WORK_METER = "course-work-meter"
+
+
 class _WorkMeter:
     """Each phase's report carries the CPU seconds it cost: the test's process and what it ran
-    (kernels, nbgrader, browsers, servers), once they exited. On a machine whose cores are all
+    (kernels, nbgrader, browsers, servers). On a machine whose cores are all
     busy, CPU time (work) says where the minutes go; wall time also counts waiting for a core.
     A plugin, not conftest hooks: those would see only the items under ``tests/`` when the
     run has one process, not nbval's."""
 
     def __init__(self) -> None:
         self.phase_start: dict[str, float] = {}
+        self.group = _cpuacct_group()
+
+    def cpu(self) -> float:
+        return _cpu_seconds_of_the_tests(self.group)
+
+    def pytest_unconfigure(self, config):
+        if self.group is not None:
+            _leave(self.group)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item):
-        self.phase_start[item.nodeid] = _own_cpu_seconds()
+        self.phase_start[item.nodeid] = self.cpu()
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
         start = self.phase_start.pop(item.nodeid, None)
         outcome = yield
-        now = _own_cpu_seconds()
+        now = self.cpu()
         if start is not None:
             outcome.get_result().user_properties.append(("cpu-seconds", now - start))
         if call.when != "teardown":
@@ -200,6 +246,10 @@ def pytest_terminal_summary(terminalreporter):
         if rest:
             terminalreporter.write_line(f"{sum(s for _, s in rest):7.1f} s  {len(rest)} more")
         terminalreporter.write_line(f"{sum(_work.values()):7.1f} s  in all")
+        meter = terminalreporter.config.pluginmanager.get_plugin(_WORK_METER)
+        if meter is None or meter.group is None:
+            terminalreporter.write_line("(no cgroup v1 cpuacct here: getrusage, which does not count the "
+                                        "sandboxed kernels)")
     if not _by_worker:
         return
     terminalreporter.section("critical path")
