@@ -67,7 +67,7 @@ class KernelCgroup:
                     time.sleep(0.1)
 
 
-def _own_group(controller: str | None) -> Path | None:
+def own_group(controller: str | None) -> Path | None:
     """This process's group in one v1 hierarchy (or in the v2 one when ``controller`` is None)."""
     try:
         lines = Path("/proc/self/cgroup").read_text().splitlines()
@@ -90,7 +90,7 @@ def _write(path: Path, value: str) -> bool:
 
 
 def _v2(name: str, limits: Limits) -> KernelCgroup | None:
-    parent = _own_group(None)
+    parent = own_group(None)
     if parent is None or not (CGROUP_ROOT / "cgroup.controllers").exists():
         return None
     group = parent / name
@@ -112,7 +112,7 @@ def _v2(name: str, limits: Limits) -> KernelCgroup | None:
 def _v1(name: str, limits: Limits) -> KernelCgroup | None:
     cg = KernelCgroup()
     for controller in _V1_CONTROLLERS:
-        parent = _own_group(controller)
+        parent = own_group(controller)
         if parent is None or not parent.is_dir():
             cg.destroy()
             return None

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.cgroups import own_group
 from grader.limits import COURSE_LIMITS
 from kerascourse.paths import course_env
 
@@ -69,15 +70,15 @@ def _cpuacct_group() -> Path | None:
     Its usage counts every process the tests start, the sandboxed kernels included: the grader
     moves those into groups of their own in the cpu, memory and pids hierarchies, never in
     cpuacct, and kills them rather than waiting for them, so ``getrusage`` never sees them."""
-    root = Path("/sys/fs/cgroup/cpuacct")
+    own = own_group("cpuacct")
+    if own is None:
+        return None
     try:
-        own = next(line.split(":", 2)[2] for line in Path("/proc/self/cgroup").read_text().splitlines()
-                   if "cpuacct" in line.split(":", 2)[1].split(","))
-        group = root / own.lstrip("/") / f"course-tests-{os.getpid()}"
+        group = own / f"course-tests-{os.getpid()}"
         group.mkdir(exist_ok=True)
         (group / "cgroup.procs").write_text(str(os.getpid()))
         int((group / "cpuacct.usage").read_text())
-    except (OSError, StopIteration, ValueError, IndexError):
+    except (OSError, ValueError):
         return None
     return group
 
