@@ -82,7 +82,7 @@ lock:  ## re-resolve requirements.txt from requirements.in in a scratch venv
 	rm -rf /tmp/keras-course-lock && $(PYTHON) -m venv /tmp/keras-course-lock
 	/tmp/keras-course-lock/bin/pip install --quiet -r requirements.in
 	{ echo "# Full lock of requirements.in, made by 'make lock' (pip freeze in a fresh venv). Do not edit by hand."; \
-	  /tmp/keras-course-lock/bin/pip freeze; } > requirements.txt
+	  /tmp/keras-course-lock/bin/pip freeze --all --exclude pip --exclude setuptools; } > requirements.txt
 
 clean:  ## remove the environment and the data caches (not the committed files)
 	rm -rf $(VENV) data/keras

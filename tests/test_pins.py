@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
+import tomllib
 
 from kerascourse.paths import REPO_ROOT
 
 PIN = re.compile(r"^\s*(?:-\s+)?([A-Za-z0-9_.\-]+)==([^\s#]+)")
+
+
+def _name(name: str) -> str:
+    """A distribution's name as pip compares them (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _pins(text: str) -> dict[str, str]:
@@ -14,7 +21,7 @@ def _pins(text: str) -> dict[str, str]:
     for line in text.splitlines():
         match = PIN.match(line)
         if match:
-            pins[re.sub(r"[-_.]+", "-", match.group(1)).lower()] = match.group(2)
+            pins[_name(match.group(1))] = match.group(2)
     return pins
 
 
@@ -49,3 +56,20 @@ def test_lock_contains_every_direct_pin():
 def test_environment_yml_python_is_311():
     text = (REPO_ROOT / "environment.yml").read_text()
     assert re.search(r"^\s*-\s*python=3\.11\b", text, re.MULTILINE), "environment.yml must pin python=3.11"
+
+
+def test_lock_pins_everything_the_environment_holds():
+    """Every package ``make setup`` installed is in the lock, at the locked version.
+
+    A dependency missing from the lock is still installed (pip resolves it), but at whatever
+    version is newest that day, so two students' environments could differ: this caught
+    ``lazy-importer`` (a dependency of ``importlib_metadata``) and ``wheel`` (of ``astunparse``;
+    plain ``pip freeze`` leaves it out). pip and setuptools are the installer's own; the course
+    itself is installed from this folder."""
+    lock = _pins((REPO_ROOT / "requirements.txt").read_text())
+    course = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["name"]
+    own = {"pip", "setuptools", _name(course)}
+    installed = {_name(d.metadata["Name"]): d.version for d in importlib.metadata.distributions()}
+    unlocked = {name: (version, lock.get(name)) for name, version in installed.items()
+                if name not in own and lock.get(name) != version}
+    assert not unlocked, f"installed but not locked at that version (installed, lock): {unlocked}"
