@@ -46,6 +46,7 @@ AUTOGRADE_PIPELINE = [
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
+    "grader.preprocessors.InertNotebook",  # last: what the formgrader renders runs nothing
 ]
 FEEDBACK_PIPELINE = [
     "grader.preprocessors.StripHiddenTests",
@@ -102,6 +103,7 @@ def nbgrader_settings(
         "FeedbackExecute.timeout": limits.cell_timeout_s,
         "FeedbackExecute.limits_json": limits_to_json(limits),
         "SafeFeedback.output_chars": limits.output_chars,
+        "InertNotebook.output_chars": limits.output_chars,
         "LimitOutput.max_lines": 2000,
         "HTMLExporter.template_name": "course_feedback",
         "HTMLExporter.template_file": "feedback_page.html.j2",

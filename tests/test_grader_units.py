@@ -404,3 +404,72 @@ def test_only_autograde_runs_are_guarded_whatever_the_settings():
     assert FeedbackExecute(config=config).guard_kernel is False
     config.GuardedExecute.guard = False  # the benchmark's unguarded run
     assert GuardedExecute(config=config).guard_kernel is False
+
+
+def test_the_formgrader_renders_nothing_a_student_could_run():
+    """The manual grading page renders the autograded notebook with nbgrader's own template and no
+    sanitizer, in the instructor's session: autograde's last step leaves nothing there to run."""
+    from nbconvert.exporters import HTMLExporter
+    from nbgrader.converters import Autograde
+    from nbgrader.server_extensions.formgrader import handlers
+    from traitlets.config import Config, PyFileConfigLoader
+
+    from grader.preprocessors import InertNotebook
+    from kerascourse.lab import config_dir
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(config_dir(instructor=True))).load_config()
+    assert Autograde(config=config).autograde_preprocessors[-1] == "grader.preprocessors.InertNotebook"
+    formgrade = Config()  # what nbgrader's FormgradeExtension adds for its exporter
+    formgrade.HTMLExporter.template_name = "formgrade"
+    formgrade.HTMLExporter.extra_template_basedirs = [handlers.template_path]
+    config.merge(formgrade)
+
+    png = "iVBORw0KGgo="
+    attacks = {
+        "md-img": "<img src=\"x\" onerror=\"alert('md-img')\">",
+        "md-script": "<script>alert('md-script')</script>",
+        "out-html": "<img src=x onerror=alert('out-html')>", "out-js": "alert('out-js')",
+        "out-md": "<img src=\"x\" onerror=\"alert('out-md')\">",
+        "out-svg": "<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert('out-svg')\"></svg>",
+        "raw": "<script>alert('raw')</script>", "sup-attr": "<sup onmouseover=\"alert('sup-attr')\">2</sup>",
+    }
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell(f"My answer: x<sup>2</sup>, `<div>` and x < 0. {attacks['md-img']} "
+                                      f"{attacks['md-script']} {attacks['sup-attr']}\n\n```\na<b\n```"),
+        nbformat.v4.new_code_cell("plot()", outputs=[
+            nbformat.v4.new_output("display_data", data={"text/html": attacks["out-html"],
+                                                          "text/plain": "kept text"}),
+            nbformat.v4.new_output("display_data", data={"application/javascript": attacks["out-js"]}),
+            nbformat.v4.new_output("display_data", data={"text/markdown": attacks["out-md"]}),
+            nbformat.v4.new_output("display_data", data={"image/svg+xml": attacks["out-svg"]}),
+            nbformat.v4.new_output("display_data", data={"image/png": png}),
+            nbformat.v4.new_output("stream", text="printed\n")]),
+        nbformat.v4.new_raw_cell(attacks["raw"],
+                                 metadata={"format": "text/html", "raw_mimetype": "text/html"}),
+    ])
+    resources = {"assignment_id": "a", "notebook_id": "n", "submission_id": "s", "index": 0, "total": 1,
+                 "base_url": "", "student": "st", "last_name": "", "first_name": "", "notebook_path": "n"}
+    exporter = HTMLExporter(config=config)
+    before, _ = exporter.from_notebook_node(nb, resources=dict(resources))
+    # Six reach this page as they are; it shows SVG as an image and raw cells as text (other
+    # templates pass raw HTML through): the step makes those inert too.
+    assert _scripted(before, attacks) == set(attacks) - {"out-svg", "raw"}, "the attacks should work"
+
+    InertNotebook().preprocess(nb, {})
+    after, _ = exporter.from_notebook_node(nb, resources=dict(resources))
+    assert not _scripted(after, attacks), "a student's markup would run in the instructor's page"
+    for kept in ("kept text", png, "printed", "x<sup>2</sup>", "&lt;div&gt;", "x &lt; 0", "a&lt;b"):
+        assert kept in after, f"{kept!r} should still be shown"
+
+
+def _scripted(html: str, attacks: dict[str, str]) -> set[str]:
+    """The attacks whose ``alert('name')`` sits where a browser runs it: an ``on...`` attribute or
+    a script element (escaped text runs nothing)."""
+    from bs4 import BeautifulSoup
+
+    active = []
+    for tag in BeautifulSoup(html, "html.parser").find_all(True):
+        active += [str(v) for k, v in tag.attrs.items() if k.lower().startswith("on")]
+        if tag.name == "script":
+            active.append(tag.get_text())
+    return {name for name in attacks if any(f"alert('{name}')" in text for text in active)}

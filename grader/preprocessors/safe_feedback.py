@@ -1,43 +1,27 @@
 """Feedback step 5: keep only what is safe to render, and say what the scores mean.
 
 The page is HTML that a student's browser (or an instructor's, in the formgrader) opens, and
-everything in it came from a notebook the student wrote. Outputs keep only plain text, PNG or
-JPEG images (checked to be base64) and errors, each capped; HTML, JavaScript, SVG, LaTeX and
-widget views are dropped; markdown attachments other than images are dropped (the HTML exporter
-also sanitizes markdown, and the page forbids scripts). A test cell that lost points without a
-visible error gets one line saying a hidden test failed; one whose graded run showed tampering
-says so, in fixed words.
+everything in it came from a notebook the student wrote. Outputs and markdown attachments keep
+what :mod:`grader.inert` allows (text, PNG and JPEG images, errors, each capped; the HTML
+exporter also sanitizes markdown, and the page forbids scripts). A test cell that lost points
+without a visible error gets one line saying a hidden test failed; one whose graded run showed
+tampering says so, in fixed words.
 """
 
 from __future__ import annotations
-
-import re
 
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer
 
 from grader.cells import is_test_cell, nbgrader_meta
+from grader.inert import inert_attachments, inert_outputs
 from grader.limits import COURSE_LIMITS
-from grader.output_caps import cap_output
 
-_BASE64 = re.compile(r"^[A-Za-z0-9+/=\s]*$")
-_SAFE_IMAGES = ("image/png", "image/jpeg")
+NOT_SHOWN = "[output not shown in feedback]"
 HIDDEN_FAILED = "a hidden test failed (its source and message are not shown)"
 TAMPERED = ("the grader found the kernel's machinery changed around this test "
             "(tampering suspected): scored 0")
-
-
-def _safe_data(data: dict) -> dict:
-    kept = {}
-    text = data.get("text/plain")
-    if isinstance(text, str):
-        kept["text/plain"] = text
-    for mime in _SAFE_IMAGES:
-        value = data.get(mime)
-        if isinstance(value, str) and _BASE64.match(value):
-            kept[mime] = value
-    return kept or {"text/plain": "[output not shown in feedback]"}
 
 
 class SafeFeedback(NbGraderPreprocessor):
@@ -47,22 +31,10 @@ class SafeFeedback(NbGraderPreprocessor):
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "markdown" and isinstance(cell.get("attachments"), dict):
-            cell.attachments = {name: {m: v for m, v in item.items() if m in _SAFE_IMAGES
-                                       and isinstance(v, str) and _BASE64.match(v)}
-                                for name, item in cell.attachments.items() if isinstance(item, dict)}
+            cell.attachments = inert_attachments(cell.attachments)
         if cell.cell_type != "code":
             return cell, resources
-        outputs = []
-        for output in cell.get("outputs", []):
-            kind = output.get("output_type")
-            if kind in ("display_data", "execute_result"):
-                output["data"] = _safe_data(output.get("data") or {})
-                output["metadata"] = {}
-            elif kind not in ("stream", "error"):
-                continue
-            cap_output(output, self.output_chars)
-            outputs.append(output)
-        cell.outputs = outputs
+        cell.outputs = inert_outputs(cell.get("outputs", []), self.output_chars, NOT_SHOWN)
         if is_test_cell(cell):
             self._explain(cell)
         return cell, resources
