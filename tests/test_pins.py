@@ -64,11 +64,11 @@ def test_lock_pins_everything_the_environment_holds():
     A dependency missing from the lock is still installed (pip resolves it), but at whatever
     version is newest that day, so two students' environments could differ: this caught
     ``lazy-importer`` (a dependency of ``importlib_metadata``) and ``wheel`` (of ``astunparse``;
-    plain ``pip freeze`` leaves it out). pip and setuptools are the installer's own; the course
-    itself is installed from this folder."""
+    plain ``pip freeze`` leaves it out). pip, setuptools and uv are the installers' own (the
+    Makefile pins uv); the course itself is installed from this folder."""
     lock = _pins((REPO_ROOT / "requirements.txt").read_text())
     course = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["name"]
-    own = {"pip", "setuptools", _name(course)}
+    own = {"pip", "setuptools", "uv", _name(course)}
     installed = {_name(d.metadata["Name"]): d.version for d in importlib.metadata.distributions()}
     unlocked = {name: (version, lock.get(name)) for name, version in installed.items()
                 if name not in own and lock.get(name) != version}
