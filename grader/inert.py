@@ -9,25 +9,39 @@ markdown they typed, the cells they added. These functions keep what reads as te
 
 - outputs: plain text, PNG or JPEG images (checked to be base64), streams and errors, each capped;
   HTML, JavaScript, SVG, markdown, LaTeX and widget views are replaced by one line of text;
-- markdown: every HTML tag is escaped so that it shows as text, except a few formatting tags
-  without attributes (``<sup>``, ``<br>`` ...); code spans and fenced code are left as written;
+- markdown: a word joiner (U+2060, invisible) goes after the ``<`` of every HTML tag, comment or
+  autolink, except a few formatting tags without attributes (``<sup>``, ``<br>`` ...), after the
+  ``&`` of every character reference (nbconvert decodes a link's URL twice, so ``&amp;#106;``
+  spells a ``j``), and after the first letter of a ``javascript:`` or ``vbscript:`` scheme (a
+  link the instructor clicks would run it). Each reads as before, in code as in prose, and none
+  is markup or a scheme any more. The whole cell is treated alike: where markdown's code ends is
+  not decided here, since a wrong guess there would let markup through;
 - attachments: PNG and JPEG images only; raw cells lose the format that would pass them through.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
 from grader.output_caps import cap_output
 
 SAFE_IMAGES = ("image/png", "image/jpeg")
+JOINER = "\u2060"  # WORD JOINER: invisible, and no part of a tag name, reference or scheme
 _BASE64 = re.compile(r"^[A-Za-z0-9+/=\s]*$")
-# Fenced code blocks and inline code spans: markdown shows them verbatim, escaping would show "&lt;".
-_CODE = re.compile(r"^(```|~~~)[^\n]*\n.*?^\1[^\n]*$|(`+).+?\2", re.S | re.M)
 # The start of any tag, comment or declaration, unless it is an attribute-free formatting tag.
 _TAG = re.compile(r"<(?!/?(?:sup|sub|br|b|i|em|strong|code|kbd|p|hr)\s*/?>)(?=[A-Za-z/!?])",
                   re.IGNORECASE)
+
+# Where a character reference could start (the html module's own pattern for html.unescape).
+_REFERENCE = re.compile(r"&(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)")
+# A script scheme where a URL could start: not after a character that a scheme may contain (then it
+# is another scheme), allowing the tabs and newlines a browser drops from a URL, and the backslash
+# that escapes the colon in markdown.
+_GAP = r"[\t\r\n]*"
+_SCHEMES = "|".join(_GAP.join(word) for word in ("javascript", "vbscript"))
+_SCRIPT_SCHEME = re.compile(rf"(?<![A-Za-z0-9+.-])(?:{_SCHEMES})(?={_GAP}\\?:)", re.IGNORECASE)
 
 
 def _base64(value: Any) -> bool:
@@ -67,11 +81,13 @@ def inert_attachments(attachments: dict) -> dict:
             for name, item in attachments.items() if isinstance(item, dict)}
 
 
+def _break_reference(match: re.Match) -> str:
+    text = match.group(0)
+    return text if html.unescape(text) == text else "&" + JOINER + text[1:]
+
+
 def inert_markdown(source: str) -> str:
-    """Markdown whose HTML tags show as text (outside code, which markdown shows as written)."""
-    pieces, last = [], 0
-    for code in _CODE.finditer(source):
-        pieces += [_TAG.sub("&lt;", source[last:code.start()]), code.group(0)]
-        last = code.end()
-    pieces.append(_TAG.sub("&lt;", source[last:]))
-    return "".join(pieces)
+    """Markdown in which no tag, character reference or script scheme is one (see the module)."""
+    source = _REFERENCE.sub(_break_reference, source)
+    source = _TAG.sub("<" + JOINER, source)
+    return _SCRIPT_SCHEME.sub(lambda m: m.group(0)[0] + JOINER + m.group(0)[1:], source)

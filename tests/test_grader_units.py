@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 import types
+import urllib.parse
 import zipfile
 from pathlib import Path
 
@@ -414,6 +416,7 @@ def test_the_formgrader_renders_nothing_a_student_could_run():
     from nbgrader.server_extensions.formgrader import handlers
     from traitlets.config import Config, PyFileConfigLoader
 
+    from grader.inert import JOINER
     from grader.preprocessors import InertNotebook
     from kerascourse.lab import config_dir
 
@@ -432,10 +435,26 @@ def test_the_formgrader_renders_nothing_a_student_could_run():
         "out-md": "<img src=\"x\" onerror=\"alert('out-md')\">",
         "out-svg": "<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert('out-svg')\"></svg>",
         "raw": "<script>alert('raw')</script>", "sup-attr": "<sup onmouseover=\"alert('sup-attr')\">2</sup>",
+        # Links that run script when the instructor clicks them (the image runs nothing today):
+        # written plainly, in another case, with character references, an escaped colon, as a
+        # reference definition, and as an image source. (A tab in the scheme, which a browser
+        # drops from a URL, reaches the page %-escaped, which no browser drops.)
+        "link": "[my plot](javascript:alert('link'))", "link-case": "[a](JaVaScRiPt:alert('link-case'))",
+        "link-entity": "[b](&#106;avascript&#58;alert('link-entity'))",
+        "link-escaped": "[c](javascript\\:alert('link-escaped'))",
+        "link-ref": "[e][ref]\n\n[ref]: vbscript:alert('link-ref')",
+        "link-img": "![f](javascript:alert('link-img'))",
+        # Markup that a guess at where markdown's code ends would have let through.
+        "code-runs": "`` [g](javascript:alert('code-runs')) `",
+        "fence-indent": "```\n  ```\nsee <img src=\"x\" onerror=\"alert('fence-indent')\">\n```",
     }
+    links = [name for name in attacks if name.startswith(("link", "code-", "fence-"))]
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell(f"My answer: x<sup>2</sup>, `<div>` and x < 0. {attacks['md-img']} "
                                       f"{attacks['md-script']} {attacks['sup-attr']}\n\n```\na<b\n```"),
+        *(nbformat.v4.new_markdown_cell(attacks[name]) for name in links),
+        nbformat.v4.new_markdown_cell("Plain prose keeps its words: javascript is not run here, "
+                                      "`javascript:void(0)` in code, R&D, [docs](https://keras.io)."),
         nbformat.v4.new_code_cell("plot()", outputs=[
             nbformat.v4.new_output("display_data", data={"text/html": attacks["out-html"],
                                                           "text/plain": "kept text"}),
@@ -458,18 +477,55 @@ def test_the_formgrader_renders_nothing_a_student_could_run():
     InertNotebook().preprocess(nb, {})
     after, _ = exporter.from_notebook_node(nb, resources=dict(resources))
     assert not _scripted(after, attacks), "a student's markup would run in the instructor's page"
-    for kept in ("kept text", png, "printed", "x<sup>2</sup>", "&lt;div&gt;", "x &lt; 0", "a&lt;b"):
-        assert kept in after, f"{kept!r} should still be shown"
+    shown = after.replace(JOINER, "")  # what the instructor reads: the joiners are invisible
+    for kept in ("kept text", png, "printed", "x<sup>2</sup>", "<code>&lt;div&gt;</code>", "x &lt; 0",
+                 "a&lt;b", "javascript is not run", "<code>javascript:void(0)</code>", "R&amp;D",
+                 'href="https://keras.io"', '&lt;img src="x" onerror='):
+        assert kept in shown, f"{kept!r} should still be shown"
+
+
+def test_no_markdown_a_student_writes_is_markup_after_autograde():
+    """Thousands of markdown cells made of the pieces that change how markdown parses (backticks,
+    fences, escapes, character references, brackets, line breaks) and of attack fragments: none
+    renders as a script, an event handler or a script link once made inert."""
+    import random
+
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    from grader.inert import inert_markdown
+
+    pieces = ["`", "``", "```", "~~~", "\n", "\n\n", "  ", "    ", "\\", "&", "#", ";", "<", ">", "[", "]",
+              "(", ")", ":", "java", "script", "javascript", "vbscript", "alert(1)", "x", "&#106;",
+              "&amp;", "&#96;", "&#x3A;", "&colon;", "\t", "<img src=x onerror=alert(1)>", "[r]: ",
+              "<img src=\"x\" onerror=\"alert(1)\">", "[r]", "!", "- ", "> ", "# ", "*", "_", '"', "'",
+              "<javascript:alert(1)>"]
+    rng = random.Random(2026)
+    sources = ["".join(rng.choice(pieces) for _ in range(rng.randint(3, 25))) for _ in range(3000)]
+    live = [source for source in sources if _live(markdown2html_mistune(source))]
+    assert len(live) > 300, "the cells should hold live attacks before they are made inert"
+    still = [source for source in sources
+             if _live(markdown2html_mistune(inert_markdown(source)))]
+    assert not still, f"{len(still)} cells still render markup, e.g. {still[:3]}"
 
 
 def _scripted(html: str, attacks: dict[str, str]) -> set[str]:
-    """The attacks whose ``alert('name')`` sits where a browser runs it: an ``on...`` attribute or
-    a script element (escaped text runs nothing)."""
+    """The attacks whose ``alert('name')`` sits where a browser runs it (:func:`_live`)."""
+    return {name for name in attacks if any(f"alert('{name}')" in text for text in _live(html))}
+
+
+def _live(html: str) -> list[str]:
+    """What a browser would run in ``html``: ``on...`` attributes, script elements, and URL
+    attributes with a script scheme, read as a browser reads a URL (surrounding spaces and controls
+    stripped, tabs and newlines dropped, %-escapes decoded). Escaped text runs nothing."""
     from bs4 import BeautifulSoup
 
     active = []
     for tag in BeautifulSoup(html, "html.parser").find_all(True):
         active += [str(v) for k, v in tag.attrs.items() if k.lower().startswith("on")]
+        for key in ("href", "src", "action", "formaction", "xlink:href"):
+            url = re.sub(r"[\t\n\r]", "", str(tag.get(key, ""))).strip("".join(map(chr, range(33))))
+            if url.lower().startswith(("javascript:", "vbscript:")):
+                active.append(urllib.parse.unquote(url))  # the browser decodes it before running it
         if tag.name == "script":
             active.append(tag.get_text())
-    return {name for name in attacks if any(f"alert('{name}')" in text for text in active)}
+    return active
