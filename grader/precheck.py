@@ -223,9 +223,32 @@ def check_folder(folder: Path, expected: dict[str, dict[str, str]], max_bytes: i
         except OSError:
             result.problem = "the notebook cannot be read"
             return result
-        result.notes += _locked_cell_notes(nb, expected[name])
+        result.notes += _copied_cell_notes(nb) + _locked_cell_notes(nb, expected[name])
         result.notebooks[name] = nbformat.writes(nb).encode("utf-8")
     return result
+
+
+def _copied_cell_notes(nb) -> list[str]:
+    """Make copies of a lesson's cells ordinary cells; say so.
+
+    JupyterLab's copy and paste keeps a cell's nbgrader data, so a student who copies an answer or
+    a test cell to try something hands in two cells with one grade_id, and nbgrader stops on that
+    notebook: a common, honest action would cost every point. The first cell with the id keeps it
+    (as the lesson placed it); each copy loses its nbgrader data and still runs where it is, so the
+    notebook runs as the student ran it.
+    """
+    seen, copies = set(), []
+    for cell in nb.cells:
+        gid = grade_id(cell)
+        if gid in seen:
+            del cell.metadata["nbgrader"]
+            copies.append(gid)
+        elif gid is not None:
+            seen.add(gid)
+    if not copies:
+        return []
+    return [f"copied cell(s) {', '.join(dict.fromkeys(copies))}: the first is graded, "
+            "the copies ran as ordinary cells"]
 
 
 def _locked_cell_notes(nb, locked: dict[str, str]) -> list[str]:

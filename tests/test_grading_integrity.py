@@ -192,6 +192,13 @@ def graded_class(tmp_path_factory):
     for name, code in HONEST.items():
         _write(course, name, with_answers(student_nb, {"ex1-answer": code, "ex2-answer": MEAN}))
     _write(course, "leaks-for-feedback", with_answers(student_nb, LEAKS))
+    copied = with_answers(student_nb, {"ex1-answer": ADD, "ex2-answer": MEAN})
+    for gid in ("setup", "ex1-answer", "ex1-tests"):  # copy and paste in JupyterLab keeps the metadata
+        index = next(i for i, c in enumerate(copied.cells)
+                     if c.metadata.get("nbgrader", {}).get("grade_id") == gid)
+        copied.cells.insert(index + 1, nbformat.from_dict(json.loads(json.dumps(copied.cells[index]))))
+        copied.cells[index + 1].id = f"copy-of-{gid}"
+    _write(course, "copied-cells", copied)
     folder = _write(course, "shadow-module", with_answers(student_nb, TINY_ANSWERS))
     for module in ("numpy.py", "ipykernel_launcher.py", "sitecustomize.py", "boot.py"):
         (folder / module).write_text("raise SystemExit('shadowed')\n")
@@ -250,9 +257,10 @@ def _printed(course, student: str) -> str:
 
 def test_honest_submissions_keep_full_marks(graded_class):
     course, rows, scores = graded_class
-    for student in ("good", *HONEST, "shadow-module", "odd-file-names"):
+    for student in ("good", *HONEST, "shadow-module", "odd-file-names", "copied-cells"):
         assert scores[student] == FULL, (student, rows[student])
         assert rows[student]["status"] == "graded", rows[student]
+    assert "copied cell(s) setup, ex1-answer, ex1-tests" in rows["copied-cells"]["notes"]
     assert scores["blank"] == ZERO and rows["blank"]["status"] == "graded"
 
 
