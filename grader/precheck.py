@@ -231,11 +231,11 @@ def check_folder(folder: Path, expected: dict[str, dict[str, str]], max_bytes: i
 def _copied_cell_notes(nb) -> list[str]:
     """Make copies of a lesson's cells ordinary cells; say so.
 
-    JupyterLab's copy and paste keeps a cell's nbgrader data, so a student who copies an answer or
-    a test cell to try something hands in two cells with one grade_id, and nbgrader stops on that
-    notebook: a common, honest action would cost every point. The first cell with the id keeps it
-    (as the lesson placed it); each copy loses its nbgrader data and still runs where it is, so the
-    notebook runs as the student ran it.
+    JupyterLab's copy and paste (and splitting a cell) keeps a cell's nbgrader data, so a student
+    who copies an answer or a test cell to try something hands in two cells with one grade_id, and
+    nbgrader stops on that notebook: a common, honest action would cost every point. The first cell
+    with the id keeps it (as the lesson placed it); each other loses its nbgrader data and still
+    runs where it is, so the notebook runs as the student ran it.
     """
     seen, copies = set(), []
     for cell in nb.cells:
@@ -247,8 +247,8 @@ def _copied_cell_notes(nb) -> list[str]:
             seen.add(gid)
     if not copies:
         return []
-    return [f"copied cell(s) {', '.join(dict.fromkeys(copies))}: the first is graded, "
-            "the copies ran as ordinary cells"]
+    return [f"cell(s) copied or split: {', '.join(dict.fromkeys(copies))} (the first is graded, "
+            "the others ran as ordinary cells)"]
 
 
 def _locked_cell_notes(nb, locked: dict[str, str]) -> list[str]:

@@ -260,7 +260,7 @@ def test_honest_submissions_keep_full_marks(graded_class):
     for student in ("good", *HONEST, "shadow-module", "odd-file-names", "copied-cells"):
         assert scores[student] == FULL, (student, rows[student])
         assert rows[student]["status"] == "graded", rows[student]
-    assert "copied cell(s) setup, ex1-answer, ex1-tests" in rows["copied-cells"]["notes"]
+    assert "cell(s) copied or split: setup, ex1-answer, ex1-tests" in rows["copied-cells"]["notes"]
     assert scores["blank"] == ZERO and rows["blank"]["status"] == "graded"
 
 
