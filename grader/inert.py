@@ -82,8 +82,10 @@ def inert_attachments(attachments: dict) -> dict:
 
 
 def _break_reference(match: re.Match) -> str:
+    # A numeric reference always decodes (to U+FFFD if nothing else), and html.unescape raises on
+    # one of more than 4,300 digits (Python's limit on int()), so only names are looked up.
     text = match.group(0)
-    return text if html.unescape(text) == text else "&" + JOINER + text[1:]
+    return text if text[1] != "#" and html.unescape(text) == text else "&" + JOINER + text[1:]
 
 
 def inert_markdown(source: str) -> str:
