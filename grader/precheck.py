@@ -233,9 +233,11 @@ def _copied_cell_notes(nb) -> list[str]:
 
     JupyterLab's copy and paste (and splitting a cell) keeps a cell's nbgrader data, so a student
     who copies an answer or a test cell to try something hands in two cells with one grade_id, and
-    nbgrader stops on that notebook: a common, honest action would cost every point. The first cell
-    with the id keeps it (as the lesson placed it); each other loses its nbgrader data and still
-    runs where it is, so the notebook runs as the student ran it.
+    nbgrader stops on that notebook: a common, honest action would cost every point. (nbgrader's
+    own ``DeduplicateIds`` empties the copies' data to ``{}``, which its ``CheckCellMetadata``
+    then rejects as an old metadata format.) The first cell with the id keeps it (as the lesson
+    placed it); each other loses its nbgrader data entirely and still runs where it is, so the
+    notebook runs as the student ran it.
     """
     seen, copies = set(), []
     for cell in nb.cells:

@@ -19,7 +19,7 @@ NOT_SHOWN = "[output not kept by the grader: only text, PNG and JPEG images are]
 
 
 class InertNotebook(NbGraderPreprocessor):
-    """Allow-list outputs and attachments, escape HTML tags in markdown, unformat raw cells."""
+    """Allow-list outputs and attachments, break markup in markdown, unformat raw cells."""
 
     output_chars = Integer(COURSE_LIMITS.output_chars).tag(config=True)
 
