@@ -8,12 +8,14 @@ rejected*, with the failing check's message.
 
 It is built for speed and uses the grading path itself. One sandboxed kernel
 (:class:`grader.preprocessors.GuardedExecute`, guard and verdicts included) runs the solution top
-to bottom once; its probes' observations are the reference. Then, in the bank's order, for each
-variant only the variant's answer cell and the rest of its exercise run again (and its test cells
-are scored as ``nbgrader autograde`` scores them: nbgrader's own ``IgnorePattern`` and
-``determine_grade``), and the solution's cells of that exercise run once more to put the kernel
-back, unless the next variant is one of the same cell (it runs those cells again first: a
-training exercise is not trained twice per variant) or none follows.
+to bottom once; its probes' observations are the reference. Then, for each variant, only the
+variant's answer cell and the rest of its exercise run again (and its test cells are scored as
+``nbgrader autograde`` scores them: nbgrader's own ``IgnorePattern`` and ``determine_grade``).
+The variants run grouped by answer cell, the groups in the order their cells first appear in the
+bank (its mistakes, then its correct variants), and after each group but the last the solution's
+cells of that exercise run once more to put the kernel back. So a training exercise is trained
+once per variant plus once for the group; a bank puts its most expensive exercise's entries last,
+and that exercise is never trained again (lesson 09's bank does).
 
 The state a variant starts from is the solution's, except for what earlier variants did to
 objects made before their own cells (loading other weights into a model an earlier exercise
@@ -151,7 +153,7 @@ def judge_bank(lesson: str, variants: list[Variant], *, source: Path = SOLUTIONS
     unknown = [v.id for v in variants if v.cell not in owner]
     if unknown:
         raise ValueError(f"variants name answer cells the lesson does not have: {', '.join(unknown)}")
-    remaining = list(variants)
+    remaining = grouped_by_cell(variants)
     while remaining:
         done = list(_run(lesson, submission, owner, remaining, source, limits, reference_to))
         reference_to = None  # the first run's solution pass is the reference
@@ -160,6 +162,17 @@ def judge_bank(lesson: str, variants: list[Variant], *, source: Path = SOLUTIONS
                 judgement = next(_run(lesson, submission, owner, [judgement.variant], source, limits, None))
             yield judgement
         remaining = remaining[len(done):]
+
+
+def grouped_by_cell(variants: list[Variant]) -> list[Variant]:
+    """The variants of each answer cell together, cells in order of first appearance (stable).
+
+    A bank lists its mistakes and then its correct variants (two TOML arrays), so without this an
+    exercise's cells would be put back (and a training exercise trained again) once for its
+    mistakes and once more for its correct variants.
+    """
+    order = {cell: rank for rank, cell in reversed(list(enumerate(v.cell for v in variants)))}
+    return sorted(variants, key=lambda v: order[v.cell])
 
 
 def _run(lesson: str, submission, owner: dict[str, str], variants: list[Variant], source: Path,

@@ -13,7 +13,7 @@ from helpers import FIXTURE_LESSONS, REPO_ROOT
 from grader import expected
 from grader.cli import main as grader_main
 from grader.limits import COURSE_LIMITS
-from grader.mistakes import BROKE, CAUGHT, KEPT, MISSED, judge_bank
+from grader.mistakes import BROKE, CAUGHT, KEPT, MISSED, grouped_by_cell, judge_bank
 from grader.sandbox import bwrap_works
 from grader.variants import Variant, load_variants_file
 
@@ -68,3 +68,11 @@ def test_the_solution_pass_is_the_lessons_reference(judged, bank_reference, tmp_
     assert expected.load(bank_reference) == expected.load(computed)
     observed = expected.load(bank_reference)["00-tiny"]
     assert observed["ex1-tests"]["sums"] == [[42, -4, 1024]], observed  # the solution's own values
+
+
+def test_variants_run_grouped_by_cell_so_each_exercise_is_put_back_once():
+    """A bank lists mistakes, then correct variants: an exercise's two runs of entries become one."""
+    bank = [Variant(name, "", cell, "", correct) for name, cell, correct in [
+        ("m1", "ex2-answer", False), ("m2", "ex1-answer", False), ("m3", "ex2-answer", False),
+        ("c1", "ex1-answer", True), ("c2", "ex2-answer", True)]]
+    assert [v.id for v in grouped_by_cell(bank)] == ["m1", "m3", "c2", "m2", "c1"]
