@@ -30,18 +30,9 @@ def lessons(solutions: Path = SOLUTIONS_DIR) -> list[str]:
     return sorted(p.name for p in solutions.iterdir() if lesson_notebook(p.name, solutions).is_file())
 
 
-# ``python -m nbgrader``, minus one optional import: jsonschema (through nbformat) imports
-# ``rfc3987_syntax`` when it is installed (jupyter-events pulls it in), which builds a grammar at
-# import time: about half of nbgrader's start-up (measured: 1.6 s instead of 3.3 s of CPU), paid by
-# every submission's own nbgrader process. nbgrader never validates IRIs, so the module is marked
-# absent in these processes only (jsonschema then skips that one format check).
-NBGRADER_MAIN = ("import sys; sys.modules['rfc3987_syntax'] = None; "
-                 "from nbgrader.apps.nbgraderapp import main; main()")
-
-
 def nbgrader_command(command: str, args: Sequence[str], settings: dict) -> list[str]:
     """``python -m nbgrader COMMAND ARGS --Class.trait=value ...`` for the course settings."""
-    return [sys.executable, "-c", NBGRADER_MAIN, command, *args, *nbgrader_cli_args(settings)]
+    return [sys.executable, "-m", "nbgrader", command, *args, *nbgrader_cli_args(settings)]
 
 
 def run_nbgrader(

@@ -1,9 +1,12 @@
-"""The three places that name package versions agree: requirements.in, requirements.txt, environment.yml."""
+"""The three places that name package versions agree: requirements.in, requirements.txt, environment.yml;
+and a pin held back for a reason still does its job."""
 
 from __future__ import annotations
 
 import importlib.metadata
 import re
+import subprocess
+import sys
 import tomllib
 
 from kerascourse.paths import REPO_ROOT
@@ -73,3 +76,16 @@ def test_lock_pins_everything_the_environment_holds():
     unlocked = {name: (version, lock.get(name)) for name, version in installed.items()
                 if name not in own and lock.get(name) != version}
     assert not unlocked, f"installed but not locked at that version (installed, lock): {unlocked}"
+
+
+def test_reading_a_notebook_builds_no_iri_grammar():
+    """Why jsonschema is held at 4.24: every process that reads a notebook imports it (nbformat).
+
+    From 4.25 it imports ``rfc3987_syntax`` when installed (jupyter-events asks for it), which builds
+    about 35 Earley parsers at import: 1.5-2 s of CPU in every nbgrader run, Jupyter server and
+    ``grader`` command, for a format no notebook schema uses. A re-lock that brings it back fails here."""
+    code = ("import sys, nbformat, nbgrader.apps.nbgraderapp\n"
+            "print(sorted(m for m in sys.modules if 'rfc3987' in m or m == 'lark'))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]", f"reading a notebook imports {proc.stdout.strip()}"
