@@ -9,6 +9,7 @@ The kernel keeps ipykernel's name ``python3``, so the notebooks need no special 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -29,10 +30,20 @@ def kernelspec(python: str = sys.executable) -> dict:
 
 
 def install(prefix: Path = Path(sys.prefix)) -> Path:
-    """Write the kernel spec into ``<prefix>/share/jupyter/kernels/python3`` (idempotent)."""
+    """Write the kernel spec into ``<prefix>/share/jupyter/kernels/python3`` (idempotent).
+
+    The file is replaced, never written in place: ipykernel installs this ``kernel.json`` and uv
+    hard-links installed files from its cache, so one inode is shared by the cache and every
+    environment uv made. Written in place, one clone's set-up pointed every other clone's kernel
+    at its own Python (found when a second clone's kernels ran the first clone's code).
+    """
     target = prefix / "share" / "jupyter" / "kernels" / KERNEL_NAME / "kernel.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(kernelspec(), indent=1) + "\n"
-    if not target.exists() or target.read_text() != text:
-        target.write_text(text)
+    if target.exists() and target.read_text() == text and target.stat().st_nlink == 1:
+        return target
+    scratch = target.with_name(f".{target.name}.{os.getpid()}")
+    scratch.write_text(text)
+    scratch.chmod(0o644)
+    os.replace(scratch, target)  # a new file: a hard link to the old one keeps its own contents
     return target

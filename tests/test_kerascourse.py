@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -67,6 +68,19 @@ def test_kernelspec_carries_the_course_env(tmp_path):
     before = path.stat().st_mtime_ns
     kernel.install(tmp_path)
     assert path.stat().st_mtime_ns == before, "re-installing an unchanged spec should not rewrite it"
+
+
+def test_installing_the_kernel_leaves_a_hard_linked_copy_alone(tmp_path):
+    """uv hard-links ipykernel's kernel.json from its cache into every environment it makes."""
+    cached = tmp_path / "uv-cache-kernel.json"
+    cached.write_text('{"argv": ["python"]}')
+    target = tmp_path / "share" / "jupyter" / "kernels" / "python3" / "kernel.json"
+    target.parent.mkdir(parents=True)
+    os.link(cached, target)
+    kernel.install(tmp_path)
+    assert cached.read_text() == '{"argv": ["python"]}', "the install wrote through a hard link"
+    assert json.loads(target.read_text())["env"] == paths.kernel_env()
+    assert sorted(p.name for p in target.parent.iterdir()) == ["kernel.json"]
 
 
 def test_setup_notebook_warns_when_data_is_missing(tmp_path):
