@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from kerascourse.datasets import DataStatus, keras_fashion_mnist_status
+from kerascourse.notebook import configure_tensorflow
 from kerascourse.paths import DATA_DIR, REPO_ROOT, apply_kernel_env
 
 CACHE_DIR = DATA_DIR / "explorers"
@@ -445,9 +446,8 @@ def build(names: Sequence[str], cache_dir: Path = CACHE_DIR, *, force: bool = Fa
     """Build the named grids in this process (call it before anything imports TensorFlow)."""
     apply_kernel_env(os.environ)  # one thread, quiet logs: the kernel's settings, set before TF starts
     import keras
-    import tensorflow as tf
 
-    tf.config.experimental.enable_op_determinism()
+    configure_tensorflow()  # the lessons' settings: the same runs as a notebook would train
     keras.utils.set_random_seed(SEED)
     for name in names:
         if not force and grid_status(name, cache_dir).ready:
