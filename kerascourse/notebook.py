@@ -21,9 +21,8 @@ def configure_tensorflow() -> None:
       validation). For the course's small models that costs more than it saves: a 30-epoch fit of
       lesson 05's wide model takes 20% less CPU without it, an epoch of the capstone's 58,000
       images 15% less, and the results agree but for the last digits (lesson 09's test accuracy
-      moved from 0.8830 to 0.8825, inside the notebook tests' 1% tolerance). Models far larger
-      than the course's (or Conv2D with ``channels_first`` on a CPU, which needs Grappler's layout
-      rewrite) want it on:
+      moved from 0.8830 to 0.8825, inside the notebook tests' 1% tolerance). A model far larger
+      than the course's may gain from it again: after ``setup_notebook()``,
       ``tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": False})``.
     """
     import tensorflow as tf
