@@ -171,7 +171,9 @@ def grouped_by_cell(variants: list[Variant]) -> list[Variant]:
     exercise's cells would be put back (and a training exercise trained again) once for its
     mistakes and once more for its correct variants.
     """
-    order = {cell: rank for rank, cell in reversed(list(enumerate(v.cell for v in variants)))}
+    order: dict[str, int] = {}
+    for variant in variants:
+        order.setdefault(variant.cell, len(order))
     return sorted(variants, key=lambda v: order[v.cell])
 
 
