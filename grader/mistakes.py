@@ -13,18 +13,21 @@ variant's answer cell and the rest of its exercise run again (and its test cells
 ``nbgrader autograde`` scores them: nbgrader's own ``IgnorePattern`` and ``determine_grade``).
 The variants run grouped by answer cell, the groups in the order their cells first appear in the
 bank (its mistakes, then its correct variants), and after each group but the last the solution's
-cells of that exercise run once more to put the kernel back. So a training exercise is trained
-once per variant plus once for the group; a bank puts its most expensive exercise's entries last,
-and that exercise is never trained again (lesson 09's bank does).
+cells from that answer cell to the exercise's last test run once more to put the kernel back. So
+a training cell is trained once per variant plus once for the group; a bank puts the entries of
+its most expensive answer cell last, and that cell is never run again (lesson 09's bank does:
+its training cell comes last, after the cell of ``load_best``, which needs no training).
 
 The state a variant starts from is the solution's, except for what earlier variants did to
 objects made before their own cells (loading other weights into a model an earlier exercise
 trained): re-running an exercise does not undo that. So the fast pass is trusted only where it
 agrees with the bank: a mistake it *missed* or a correct variant it *rejected* is judged again on
-its own, in a fresh kernel that runs the solution first, and that judgement is the one
-reported. A variant cannot cost another exercise points here (no other exercise runs again); the
-grading tests' round trip through a real gradebook covers that. A variant that kills the kernel
-is reported, and the rest go on in a fresh one.
+its own, in a fresh kernel that runs the solution first, and that judgement is the one reported,
+marked "judged again on its own". That costs a whole run of the lesson, so a bank lists an entry
+that changes such an object last among its cell's entries (lesson 07's bank does). A variant
+cannot cost another exercise points here (no other exercise runs again); the grading tests'
+round trip through a real gradebook covers that. A variant that kills the kernel is reported,
+and the rest go on in a fresh one.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ import copy
 import shutil
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +65,7 @@ class Judgement:
     lost: float = 0.0
     points: float = 0.0
     message: str = ""
+    judged_alone: bool = False  # the fast pass disagreed; this is the judgement of a fresh kernel
 
     @property
     def ok(self) -> bool:
@@ -72,8 +76,9 @@ class Judgement:
         kind = "correct" if self.variant.correct else "mistake"
         message = " ".join(self.message.replace("\x1b[0m", "").replace("\x1b[1m", "").split())
         detail = f": {message[:300]}" if message else ""
+        alone = " [judged again on its own]" if self.judged_alone else ""
         return (f"{self.outcome:<16} exercise {self.exercise:<3} {kind:<8} {self.variant.id} "
-                f"(lost {self.lost:g} of {self.points:g}){detail}")
+                f"(lost {self.lost:g} of {self.points:g}){alone}{detail}")
 
 
 @dataclass
@@ -159,7 +164,8 @@ def judge_bank(lesson: str, variants: list[Variant], *, source: Path = SOLUTIONS
         reference_to = None  # the first run's solution pass is the reference
         for judgement in done:
             if judgement.outcome in (MISSED, REJECTED) and len(variants) > 1:  # on its own, to be sure
-                judgement = next(_run(lesson, submission, owner, [judgement.variant], source, limits, None))
+                alone = next(_run(lesson, submission, owner, [judgement.variant], source, limits, None))
+                judgement = replace(alone, judged_alone=True)
             yield judgement
         remaining = remaining[len(done):]
 

@@ -120,6 +120,10 @@ def judge_the_bank(lesson, course, record_property):
     wrong = [j.line for j in judged if not j.ok]
     assert not wrong, "\n".join(wrong)
     assert len(judged) == len(variants)
+    again = [j.variant.id for j in judged if j.judged_alone]
+    assert not again, (f"judged again on its own, a whole extra run of the lesson: {again}. An entry "
+                       "listed before it for the same answer cell changes what it starts from: list "
+                       "that entry last among its cell's entries")
 
 
 def _explain(group: list[Variant], owner: dict[str, str], expected: dict, got: dict) -> str:

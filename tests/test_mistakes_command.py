@@ -30,7 +30,13 @@ def bank_reference(tmp_path_factory):
 def judged(bank_reference):
     variants = load_variants_file(BANK) + [
         Variant("does-nothing", "a mistake the tests cannot see", "ex1-answer",
-                "def add(a, b):\n    return a + b\nprint('hello')", False)]
+                "def add(a, b):\n    return a + b\nprint('hello')", False),
+        # Two correct answers, the first leaving a name behind that changes what the second does:
+        # in the shared kernel the second is rejected, alone (as a submission would be) it is kept.
+        Variant("leaves-a-name", "correct, and leaves a name", "ex2-answer",
+                "def mean(xs):\n    return sum(xs) / len(xs)\nleft_behind = True", True),
+        Variant("reads-the-name", "correct on its own", "ex2-answer",
+                "def mean(xs):\n    return 0 if 'left_behind' in globals() else sum(xs) / len(xs)", True)]
     limits = COURSE_LIMITS.replace(use_bwrap=bwrap_works(), cell_timeout_s=60)
     return {j.variant.id: j for j in judge_bank("00-tiny", variants, source=FIXTURE_LESSONS, limits=limits,
                                                 reference_to=bank_reference)}
@@ -43,6 +49,13 @@ def test_each_variant_is_judged_as_grading_would(judged):
         assert judged[hidden_only].message.startswith("HiddenCheckFailed"), judged[hidden_only].line
     assert judged["builtin-sum"].outcome == KEPT and judged["statistics-mean"].outcome == KEPT
     assert judged["does-nothing"].outcome == MISSED and not judged["does-nothing"].ok
+
+
+def test_an_entry_rejected_after_another_is_judged_again_on_its_own(judged):
+    again = judged["reads-the-name"]
+    assert again.outcome == KEPT and again.judged_alone, again.line
+    assert "[judged again on its own]" in again.line
+    assert judged["leaves-a-name"].outcome == KEPT and not judged["leaves-a-name"].judged_alone
 
 
 def test_a_kernel_that_dies_is_reported_and_the_rest_go_on(judged):
