@@ -121,9 +121,10 @@ def judge_the_bank(lesson, course, record_property):
     assert not wrong, "\n".join(wrong)
     assert len(judged) == len(variants)
     again = [j.variant.id for j in judged if j.judged_alone]
-    assert not again, (f"judged again on its own, a whole extra run of the lesson: {again}. An entry "
-                       "listed before it for the same answer cell changes what it starts from: list "
-                       "that entry last among its cell's entries")
+    assert not again, (f"judged again on its own, a whole extra run of the lesson: {again}. What ran "
+                       "before it in the bank's kernel changed what it starts from: list last an entry "
+                       "that changes an earlier exercise's object, and first a cell whose exercise needs "
+                       "names that an earlier exercise's cells rebind (CONTRIBUTING.md)")
 
 
 def _explain(group: list[Variant], owner: dict[str, str], expected: dict, got: dict) -> str:
