@@ -20,14 +20,16 @@ its training cell comes last, after the cell of ``load_best``, which needs no tr
 
 The state a variant starts from is the solution's, except for what earlier variants did to
 objects made before their own cells (loading other weights into a model an earlier exercise
-trained): re-running an exercise does not undo that. So the fast pass is trusted only where it
-agrees with the bank: a mistake it *missed* or a correct variant it *rejected* is judged again on
-its own, in a fresh kernel that runs the solution first, and that judgement is the one reported,
-marked "judged again on its own". That costs a whole run of the lesson, so a bank lists an entry
-that changes such an object last among its cell's entries (lesson 07's bank does). A variant
-cannot cost another exercise points here (no other exercise runs again); the grading tests'
-round trip through a real gradebook covers that. A variant that kills the kernel is reported,
-and the rest go on in a fresh one.
+trained), which re-running an exercise does not undo, and for names that an earlier exercise's
+cells, run again, bound after a later exercise had bound them (a test cell that makes callbacks
+of its own). So the fast pass is trusted only where it agrees with the bank: a mistake it
+*missed* or a correct variant it *rejected* is judged again on its own, in a fresh kernel that
+runs the solution first, and that judgement is the one reported, marked "judged again on its
+own". That costs a whole run of the lesson, so a bank lists an entry that changes such an object
+last among its cell's entries (lesson 07's bank does), and the cells that need such a name first
+(lesson 09's does). A variant cannot cost another exercise points here (no other exercise runs
+again); the grading tests' round trip through a real gradebook covers that. A variant that kills
+the kernel is reported, and the rest go on in a fresh one.
 """
 
 from __future__ import annotations
