@@ -19,11 +19,9 @@ A typical mistake is one answer cell written the way a student often gets it wro
     cell = "ex3-answer"
     source = '''...'''
 
-``grader mistakes`` judges every entry through the grader's verdicts (:mod:`grader.mistakes`), the
-entries of one answer cell together, cells in the order they first appear in the bank; the last
-cell's exercise is not run again afterwards, so a bank lists its slowest exercise (one that trains
-a model) last. The grading tests also autograde the full solution, the untouched student notebook
-and a round of mistakes through a real nbgrader gradebook.
+``grader mistakes`` judges every entry through the grader's verdicts (:mod:`grader.mistakes`, whose
+docstring says in which order to list them); the grading tests also autograde the full solution,
+the untouched student notebook and a round of mistakes through a real nbgrader gradebook.
 """
 
 from __future__ import annotations
