@@ -1,9 +1,15 @@
 """The precomputed training runs behind the lessons' interactive explorers (``kerascourse.explorers``).
 
 A slider must answer in well under 2 s on a 2-core laptop, and even a tiny Keras run takes longer,
-so every run an explorer can show is trained once, by the set-up step (``python -m kerascourse``,
-run by ``make setup`` / ``make data``), and cached under ``data/explorers/`` as one ``.npz`` file
-per grid. The explorers only read those arrays and draw.
+so every run an explorer can show is trained once, here, and committed under ``data/explorers/``
+(one ``.npz`` file per grid, about 45 KB in all). The explorers only read those arrays and draw.
+Committed rather than built by each clone's set-up, for two reasons:
+
+- every machine shows the same curves. Built on another CPU, a stable run changes only in its
+  last digits, but an unstable one takes another path: with TensorFlow's oneDNN kernels on, the
+  optimizers grid's largest learning rates ended up to 0.27 apart in loss;
+- a clone's set-up trains nothing: building every grid took about 30 s of a fresh clone's set-up
+  on 2 cores, and a minute of CPU.
 
 The runs are real Keras training on real data (Fashion-MNIST subsets read through
 ``keras.datasets.fashion_mnist.load_data()`` from the course cache): the curves are what ``fit``
@@ -17,8 +23,11 @@ model again and again from the same saved initial weights and optimizer state: t
 a fresh model (checked when this was written), without rebuilding and retracing it for every run.
 
 Each file carries a fingerprint of what made it: the grid's parameters, the versions of Keras,
-TensorFlow and NumPy, and this module's source. The set-up step rebuilds a grid only when its file
-is missing or its fingerprint differs, so a second run costs nothing.
+TensorFlow and NumPy, and this module's source. The set-up step (``python -m kerascourse``, run by
+``make setup`` / ``make data``) rebuilds a grid only when its file is missing or its fingerprint
+differs, so the course still works with other versions. After any change to this module, rebuild
+and commit ``data/explorers/`` (``tests/test_explorers.py`` fails until the committed grids are
+the ones in use).
 
     python -m kerascourse.explorer_grids            # build what is missing or stale
     python -m kerascourse.explorer_grids --force    # rebuild everything
@@ -518,8 +527,10 @@ def prepare(cache_dir: Path = CACHE_DIR) -> DataStatus:
     missing = [name for name in GRIDS if not grid_status(name, cache_dir).ready]
     if not ok or missing:
         return DataStatus(label, False, f"building {missing} failed:\n{output.strip()[-2000:]}")
+    note = (" (the committed ones were missing or built by other code or versions)"
+            if cache_dir == CACHE_DIR else "")
     return DataStatus(label, True, f"built {len(stale)} of {len(GRIDS)} grids in {seconds:.0f} s "
-                                   f"into {cache_dir}")
+                                   f"into {cache_dir}{note}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

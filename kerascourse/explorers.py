@@ -9,7 +9,7 @@ explorer is one call at the end of a lesson section::
 
 It shows ipywidgets 8 controls above one matplotlib figure (JupyterLab 4 renders them with the
 ``jupyterlab_widgets`` extension that ipywidgets installs; nothing else to set up). The figure is
-drawn from runs trained once by the set-up step (``kerascourse.explorer_grids``, cached under
+drawn from runs trained once and committed (``kerascourse.explorer_grids``, under
 ``data/explorers/``), so a move answers in a fraction of a second on 2 cores instead of training.
 
 Without a browser (nbval, nbgrader, a script) the call still works and its output is stable: one
