@@ -70,6 +70,21 @@ class Formgrader:
         """The table row (``tr``) that shows ``text`` in one of its cells."""
         return self.frame.locator("tr", has=self.frame.locator("td", has_text=text)).first
 
+    def wait_for_grading_page(self, timeout_s: float = 120) -> None:
+        """Wait until the manual grading page can save what is typed into it.
+
+        The page's score and comment fields are in its HTML, but only once nbgrader's
+        ``formgrade.js`` has fetched the submission's grades and comments does it bind them to
+        the gradebook; a score typed before that is never saved (a busy machine showed it: the
+        comment typed a second later was saved, the score was not). nbgrader's own UI tests wait
+        for the same flags.
+        """
+        ready = ("() => typeof formgrader !== 'undefined'"
+                 " && formgrader.grades !== undefined && formgrader.grades.loaded === true"
+                 " && formgrader.comments !== undefined && formgrader.comments.loaded === true")
+        wait_for(lambda: self.frame.locator("body").evaluate(ready), "the grading page's fields bound",
+                 timeout_s)
+
     def press_and_confirm(self, button, timeout_s: float) -> str:
         """Press a button that ends in nbgrader's result dialog; wait for it and return its text.
 

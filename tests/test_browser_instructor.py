@@ -167,6 +167,7 @@ def test_instructor_grades_a_lesson_in_the_formgrader(tmp_path, record_property)
         fg.frame.locator("a", has_text="Submission #1").first.click()
         score = fg.frame.locator(f"input.score#{REFLECTION}")
         score.wait_for(timeout=60_000)
+        fg.wait_for_grading_page()
         ex1 = fg.frame.locator(".code_cell", has=fg.frame.locator("input.score#ex1-tests"))  # with outputs
         ex1.scroll_into_view_if_needed()
         verdict = ex1.inner_text()

@@ -576,6 +576,7 @@ def instructor_grades_the_reflection(fg: Formgrader, course: Path, answer: str) 
     fg.frame.locator("a.name-shown", has_text=FULL).click()
     score = fg.frame.locator(f"input.score#{REFLECTION}")
     score.wait_for(timeout=60_000)
+    fg.wait_for_grading_page()
     score.scroll_into_view_if_needed()
     cell = fg.frame.locator(".nbgrader_cell", has=score).inner_text()
     assert answer in cell, f"not student 1's reflection: {cell}"
