@@ -105,6 +105,7 @@ def nbgrader_settings(
         "SafeFeedback.output_chars": limits.output_chars,
         "InertNotebook.output_chars": limits.output_chars,
         "LimitOutput.max_lines": 2000,
+        "ExchangeFactory.collect": "grader.exchange_collect.CourseCollect",  # trusts no inbound folder
         "HTMLExporter.template_name": "course_feedback",
         "HTMLExporter.template_file": "feedback_page.html.j2",
         "HTMLExporter.extra_template_basedirs": [str(TEMPLATES_DIR), str(_NBGRADER_TEMPLATES)],
