@@ -8,12 +8,15 @@ by the hub's LocalProcessSpawner, and nbgrader's exchange in a scratch folder:
 2. student 1 logs in on the hub's log-in page in headless Chromium, opens the Assignment List,
    fetches the lesson, opens it, types every answer, saves and submits from the panel; student 2
    (one exercise answered) and student 3 (nothing answered) fetch and submit with ``nbgrader`` as
-   their own Unix users, as from a terminal in their JupyterLab; the instructor logs in meanwhile,
+   their own Unix users, as from a terminal in their JupyterLab, and student 3 then attacks the
+   exchange by hand (a link to the solutions in its own submission, a newer blank submission in
+   student 2's name); the instructor logs in meanwhile,
    in a second browser context (cookies of their own), and their JupyterLab has Nbgrader >
    Formgrader (a student's server has no formgrader);
 3. the instructor grades in the formgrader, opened in a tab of its own (JupyterHub forbids the
    frame JupyterLab's Formgrader tab shows it in): it lists every lesson; its Collect button brings
-   in every submission; ``grader autograde --student ... --jobs 2`` in a terminal grades students
+   in every submission and neither attack (the course's collect, ``grader.exchange_collect``);
+   ``grader autograde --student ... --jobs 2`` in a terminal grades students
    2 and 3 in parallel (and computes the lesson's reference), while the instructor reads the
    reflection's mark scheme in JupyterLab, in the lesson's solution through the course folder's
    ``solutions/`` link (``python -m hub setup`` makes it: JupyterLab shows only the home); then
@@ -288,7 +291,9 @@ def test_a_class_on_jupyterhub(lesson_facts, record_property):
             if answered:
                 hub.run_as(student, "python", "-c", FILL_ANSWERS, str(notebook),
                            json.dumps({gid: answers[gid] for gid in answered}))
-            hub.run_as(student, "nbgrader", "submit", LESSON)
+            submitted = hub.run_as(student, "nbgrader", "submit", LESSON)
+            if not answered:
+                attack_the_exchange(hub, student, submitted.stderr, notebook, exchange / "inbound")
 
         teacher = new_page()  # the instructor's browser; the hub starts their server meanwhile
         _submit_login(teacher, hub, INSTRUCTOR)
@@ -308,6 +313,10 @@ def test_a_class_on_jupyterhub(lesson_facts, record_property):
         fg.close_dialog()
         assert f"Successfully collected submissions of '{LESSON}'" in result, result
         assert "cheating attempt" not in result, result  # every submission belongs to its student
+        # student 3's attacks on the exchange (attack_the_exchange) took nothing
+        assert f"written by {NONE}, not by {PARTIAL}" in result, result
+        assert "solution.ipynb (a link)" in result, result
+        assert not (course / "submitted" / NONE / LESSON / "solution.ipynb").exists(), "a link was followed"
         for student in STUDENTS:
             assert (course / "submitted" / student / LESSON / f"{LESSON}.ipynb").exists(), result
         with ThreadPoolExecutor(max_workers=1) as pool:
@@ -389,6 +398,19 @@ def test_a_class_on_jupyterhub(lesson_facts, record_property):
     assert solution.read_bytes() == committed_solution, "opening the solution on the hub changed it"
     record_property("seconds:hub formgrader autograde of one submission (lesson 01)", autograde_s)
     record_property("seconds:hub test (JupyterHub, 3 students, lesson 01)", time.perf_counter() - started)
+
+
+def attack_the_exchange(hub, student: str, submit_log: str, notebook: Path, inbound: Path) -> None:
+    """What a student can do by hand in ``inbound``: a link to the solutions in their own submission
+    (the instructor collects with rights the student lacks), and a newer blank submission in another
+    student's name. The course's Collect (``grader.exchange_collect``) must take neither: student 2
+    keeps their own score, and the solution never reaches a submission."""
+    own = re.search(r"Destination: (.*/inbound/.*)$", submit_log, re.M)
+    assert own, f"nbgrader submit did not say where it put the submission:\n{submit_log[-2000:]}"
+    hub.run_as(student, "ln", "-s", str(solution_path(LESSON)), f"{own.group(1).strip()}/solution.ipynb")
+    forged = inbound / f"{PARTIAL}+{LESSON}+2099-01-01 00:00:00.000000 UTC+forged"
+    hub.run_as(student, "mkdir", str(forged))
+    hub.run_as(student, "cp", str(notebook), str(forged / f"{LESSON}.ipynb"))
 
 
 def check_isolation(hub, course: Path, released: Path) -> None:
