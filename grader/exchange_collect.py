@@ -22,6 +22,12 @@ without following links (so a link swapped in while the collect runs is refused 
 pipes and other special files are left out, with one warning line per submission. Everyone
 else is collected whatever one folder holds. ``ExchangeCollect.check_owner = False`` turns the owner
 check off for an exchange where the Unix owner is not the student (a shared account).
+
+The time a submission claims (its folder's name, ``timestamp.txt``) is written by the student too,
+and nbgrader's late penalties trust it. No user can set a file's status-change time (ctime), so a
+submission whose files changed more than ten minutes after the time it claims (edited after the
+due date, or its time forged) gets a warning line, for the instructor to check before grading it
+as on time. The claimed time is kept: restoring the exchange from a backup changes every ctime.
 """
 
 from __future__ import annotations
@@ -31,11 +37,12 @@ import os
 import shutil
 import stat
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from nbgrader.exchange.default.collect import ExchangeCollect
-from nbgrader.utils import ignore_patterns
+from nbgrader.utils import ignore_patterns, parse_utc
 
 try:
     import pwd
@@ -91,86 +98,118 @@ class CourseCollect(ExchangeCollect):
         """Copy one submission: folders and regular files only, never through a link."""
         ignore = ignore_patterns(exclude=self.coursedir.ignore, include=self.coursedir.include,
                                  max_file_size=self.coursedir.max_file_size, log=self.log)
-        student = os.path.basename(src).split("+", 1)[0]
+        name = os.path.basename(src)
+        student = name.split("+", 1)[0]
         try:
-            skipped = copy_regular_files(Path(src), Path(dest), ignore,
-                                         max_bytes=1000 * self.coursedir.max_dir_size,
-                                         check=lambda info: self._check_owner(info, student))
+            copied = copy_regular_files(Path(src), Path(dest), ignore,
+                                        max_bytes=1000 * self.coursedir.max_dir_size,
+                                        check=lambda info: self._check_owner(info, student))
         except (Refused, OSError) as err:
             shutil.rmtree(dest, ignore_errors=True)
             try:  # the student's folder nbgrader made for this copy, unless it holds other lessons
                 os.rmdir(os.path.dirname(dest))
             except OSError:
                 pass
-            self.log.error("Not collected: %r (%s)", os.path.basename(src), _reason(err))
+            self.log.error("Not collected: %r (%s)", name, _reason(err))
             return
-        if skipped:
-            shown = ", ".join(skipped[:10]) + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else "")
-            self.log.warning("Left out of %r: %s", os.path.basename(src), shown)
+        if copied.left_out:
+            more = len(copied.left_out) - 10
+            shown = ", ".join(copied.left_out[:10]) + (f" and {more} more" if more > 0 else "")
+            self.log.warning("Left out of %r: %s", name, shown)
+        claimed = parse_utc(name.rsplit("+", 3)[2])  # parsed before: _path_to_record
+        if copied.written_at - claimed > REWRITTEN_AFTER:
+            self.log.warning("%r: its files were last changed at %s UTC, after the time it claims "
+                             "(a student writes that time): check it before grading it as on time",
+                             name, copied.written_at.strftime("%Y-%m-%d %H:%M:%S"))
+
+
+REWRITTEN_AFTER = timedelta(minutes=10)  # nbgrader's submit copies in seconds; clocks may differ a bit
+
+
+@dataclass
+class Copied:
+    """What :func:`copy_regular_files` left out, and when the copied entries last changed (UTC)."""
+
+    left_out: list[str] = field(default_factory=list)
+    written_at: datetime = datetime(1970, 1, 1)
 
 
 def copy_regular_files(src: Path, dest: Path, ignore: Callable[[str, list[str]], list[str]], *,
                        max_bytes: int, check: Callable[[os.stat_result], None] = lambda info: None,
-                       ) -> list[str]:
-    """Copy the folders and regular files under ``src`` to ``dest``; return what was left out.
+                       ) -> Copied:
+    """Copy the folders and regular files under ``src`` to ``dest``.
 
     Every entry is opened relative to its folder's descriptor with ``O_NOFOLLOW`` and judged by
     ``fstat`` on what was opened, so a name that is (or becomes, while this runs) a link is never
     followed. ``check`` judges the top folder (its owner). ``ignore`` is nbgrader's patterns.
+    ``written_at`` is the newest status change (ctime) of what was copied: unlike the submission's
+    own timestamp, or a file's mtime, no user can set it.
     Raises :class:`Refused` when the submission is larger than ``max_bytes`` or holds too many
     entries, and ``OSError`` when ``src`` itself cannot be opened as a folder (a link, say).
     """
-    left_out: list[str] = []
-    budget = {"bytes": max_bytes, "entries": MAX_ENTRIES}
+    walk = _Walk(src, ignore, max_bytes)
     top = os.open(src, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     try:
         info = os.fstat(top)
         check(info)
-        _copy_folder(top, src, dest, "", ignore, budget, left_out, depth=0)
+        walk.seen(info)
+        walk.folder(top, dest, "", depth=0)
     finally:
         os.close(top)
-    return left_out
+    return walk.copied
 
 
-def _copy_folder(folder_fd: int, src: Path, dest: Path, rel: str, ignore, budget: dict,
-                 left_out: list[str], depth: int) -> None:
-    dest.mkdir(parents=True, exist_ok=True)
-    names = sorted(os.listdir(folder_fd))
-    ignored = set(ignore(str(src / rel) if rel else str(src), names))
-    for name in names:
-        shown = f"{rel}/{name}" if rel else name
-        if name in ignored:
-            continue
-        budget["entries"] -= 1
-        if budget["entries"] < 0:
-            raise Refused(f"more than {MAX_ENTRIES} files and folders")
-        try:
-            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder_fd)
-        except OSError as err:
-            left_out.append(f"{shown} ({'a link' if err.errno == errno.ELOOP else err.strerror})")
-            continue
-        try:
-            mode = os.fstat(fd).st_mode
-            if stat.S_ISDIR(mode):
-                if depth + 1 >= MAX_DEPTH:
-                    left_out.append(f"{shown} (folders nested too deep)")
+class _Walk:
+    def __init__(self, src: Path, ignore, max_bytes: int) -> None:
+        self.src, self.ignore = src, ignore
+        self.bytes_left, self.entries_left = max_bytes, MAX_ENTRIES
+        self.copied = Copied()
+        self._newest = 0.0
+
+    def seen(self, info: os.stat_result) -> None:
+        if info.st_ctime > self._newest:
+            self._newest = info.st_ctime
+            self.copied.written_at = datetime.fromtimestamp(info.st_ctime, UTC).replace(tzinfo=None)
+
+    def folder(self, folder_fd: int, dest: Path, rel: str, depth: int) -> None:
+        dest.mkdir(parents=True, exist_ok=True)
+        names = sorted(os.listdir(folder_fd))
+        ignored = set(self.ignore(str(self.src / rel) if rel else str(self.src), names))
+        for name in names:
+            shown = f"{rel}/{name}" if rel else name
+            if name in ignored:
+                continue
+            self.entries_left -= 1
+            if self.entries_left < 0:
+                raise Refused(f"more than {MAX_ENTRIES} files and folders")
+            try:
+                fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder_fd)
+            except OSError as err:
+                self.copied.left_out.append(
+                    f"{shown} ({'a link' if err.errno == errno.ELOOP else err.strerror})")
+                continue
+            try:
+                info = os.fstat(fd)
+                if stat.S_ISDIR(info.st_mode) and depth + 1 >= MAX_DEPTH:
+                    self.copied.left_out.append(f"{shown} (folders nested too deep)")
+                elif stat.S_ISDIR(info.st_mode):
+                    self.seen(info)
+                    self.folder(fd, dest / name, shown, depth + 1)
+                elif stat.S_ISREG(info.st_mode):
+                    self.seen(info)
+                    self.file(fd, dest / name)
                 else:
-                    _copy_folder(fd, src, dest / name, shown, ignore, budget, left_out, depth + 1)
-            elif stat.S_ISREG(mode):
-                _copy_file(fd, dest / name, budget)
-            else:
-                left_out.append(f"{shown} (not a regular file)")
-        finally:
-            os.close(fd)
+                    self.copied.left_out.append(f"{shown} (not a regular file)")
+            finally:
+                os.close(fd)
 
-
-def _copy_file(fd: int, target: Path, budget: dict) -> None:
-    with open(os.dup(fd), "rb") as source, open(target, "wb") as out:
-        while chunk := source.read(1 << 20):
-            budget["bytes"] -= len(chunk)
-            if budget["bytes"] < 0:
-                raise Refused("larger than the exchange's size limit (CourseDirectory.max_dir_size)")
-            out.write(chunk)
+    def file(self, fd: int, target: Path) -> None:
+        with open(os.dup(fd), "rb") as source, open(target, "wb") as out:
+            while chunk := source.read(1 << 20):
+                self.bytes_left -= len(chunk)
+                if self.bytes_left < 0:
+                    raise Refused("larger than the exchange's size limit (CourseDirectory.max_dir_size)")
+                out.write(chunk)
 
 
 def _reason(err: BaseException) -> str:

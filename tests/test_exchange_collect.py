@@ -12,7 +12,8 @@ student as theirs, and stopped for everyone at a folder with an unparsable name 
 - a folder written by someone else than the student it names is not collected, and that student's
   own newest folder is;
 - pipes are left out, too large or too crowded submissions are not collected, names that do not
-  parse are skipped: each is one line of the log, and every honest student is collected in full.
+  parse are skipped: each is one line of the log, and every honest student is collected in full;
+- a submission that claims a time a day before its files were written is collected with a warning.
 
 The students are system accounts (``daemon``, ``bin``, ...), so that each folder can be owned by
 the student it names: that needs root, as the hub's own test does.
@@ -23,6 +24,7 @@ from __future__ import annotations
 import os
 import pwd
 import stat
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -36,16 +38,20 @@ SECRET = "instructor only: the hidden tests"
 LIMIT_KB = 64  # CourseDirectory.max_dir_size for the run (the default is 100 MB)
 
 
-def _stamp(hour: int) -> str:
-    return f"2026-12-01 {hour:02d}:00:00.000000 UTC"
+NOW = datetime.now(UTC).replace(second=0, microsecond=0, tzinfo=None)
 
 
-def _submission(inbound: Path, student: str, hour: int, files: dict[str, str] | None = None,
+def _stamp(minute: int) -> str:
+    """A time a submission claims, ``minute`` minutes from now (-1 day: long before its files)."""
+    return (NOW + timedelta(minutes=minute)).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+
+
+def _submission(inbound: Path, student: str, minute: int, files: dict[str, str] | None = None,
                 owner: str | None = None) -> Path:
-    folder = inbound / f"{student}+{TINY}+{_stamp(hour)}"
+    folder = inbound / f"{student}+{TINY}+{_stamp(minute)}"
     folder.mkdir()
-    (folder / f"{TINY}.ipynb").write_text(f'{{"by": "{owner or student}", "hour": {hour}}}')
-    (folder / "timestamp.txt").write_text(_stamp(hour))
+    (folder / f"{TINY}.ipynb").write_text(f'{{"by": "{owner or student}", "minute": {minute}}}')
+    (folder / "timestamp.txt").write_text(_stamp(minute))
     for name, text in (files or {}).items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(text)
@@ -96,6 +102,8 @@ def test_collect_trusts_no_inbound_folder(tmp_path):
     for i in range(MAX_ENTRIES + 1):
         (crowded / f"f{i}").touch()
     (inbound / f"games+{TINY}+not-a-time").mkdir()
+    # A submission that claims a time a day before its files were written (late, made to look on time).
+    _submission(inbound, "lp", -24 * 60)
 
     settings = nbgrader_settings(course, source=FIXTURE_LESSONS) | {
         "Exchange.root": str(exchange), "CourseDirectory.max_dir_size": LIMIT_KB}
@@ -104,15 +112,17 @@ def test_collect_trusts_no_inbound_folder(tmp_path):
 
     submitted = course / "submitted"
     collected = {student: _tree(submitted / student / TINY) for student in os.listdir(submitted)}
-    assert set(collected) == {"daemon", "bin", "sys"}, log
-    assert collected["daemon"] == {f"{TINY}.ipynb": '{"by": "daemon", "hour": 9}', "data": "folder",
+    assert set(collected) == {"daemon", "bin", "sys", "lp"}, log
+    assert collected["daemon"] == {f"{TINY}.ipynb": '{"by": "daemon", "minute": 9}', "data": "folder",
                                    "data/notes.txt": "my notes", "timestamp.txt": _stamp(9)}
-    assert collected["bin"] == {f"{TINY}.ipynb": '{"by": "bin", "hour": 9}', "answer.txt": "42",
+    assert collected["bin"] == {f"{TINY}.ipynb": '{"by": "bin", "minute": 9}', "answer.txt": "42",
                                 "timestamp.txt": _stamp(9)}, "a link or a pipe was collected"
-    assert collected["sys"][f"{TINY}.ipynb"] == '{"by": "sys", "hour": 9}', "another student's folder won"
+    assert collected["sys"][f"{TINY}.ipynb"] == '{"by": "sys", "minute": 9}', "another student's folder won"
     everything = "".join(p.read_text(errors="replace") for p in submitted.rglob("*") if p.is_file())
     assert SECRET not in everything
 
+    late = [line for line in log.splitlines() if "after the time it claims" in line]
+    assert len(late) == 1 and f"lp+{TINY}+{_stamp(-24 * 60)}" in late[0], log
     lines = [line for line in log.splitlines() if "Not collected" in line or "Left out" in line]
     expected = {f"bin+{TINY}+{_stamp(10)}": "a link or a file, not a folder",
                 f"sys+{TINY}+{_stamp(11)}": "written by games, not by sys",
@@ -129,7 +139,8 @@ def test_collect_trusts_no_inbound_folder(tmp_path):
 
 
 def test_copy_never_follows_a_link_and_honours_the_limits(tmp_path):
-    """The copy itself, as any user: links and pipes left out, limits refuse, names ignored."""
+    """The copy itself, as any user: links and pipes left out, limits refuse, names ignored, and
+    when the copied files last changed."""
     src, outside = tmp_path / "src", tmp_path / "outside.txt"
     (src / "sub").mkdir(parents=True)
     outside.write_text(SECRET)
@@ -142,9 +153,11 @@ def test_copy_never_follows_a_link_and_honours_the_limits(tmp_path):
     def ignore(folder, names):
         return [n for n in names if n == ".ipynb_checkpoints"]
 
-    left_out = copy_regular_files(src, tmp_path / "dest", ignore, max_bytes=10)
+    copied = copy_regular_files(src, tmp_path / "dest", ignore, max_bytes=10)
     assert _tree(tmp_path / "dest") == {"a.txt": "a", "sub": "folder", "sub/b.txt": "b"}
-    assert left_out == ["pipe (not a regular file)", "sub/link.txt (a link)"]
+    assert copied.left_out == ["pipe (not a regular file)", "sub/link.txt (a link)"]
+    changed = datetime.fromtimestamp((src / "sub" / "b.txt").stat().st_ctime, UTC).replace(tzinfo=None)
+    assert copied.written_at >= changed  # the newest status change among what was copied
     assert stat.S_ISREG((tmp_path / "dest" / "a.txt").lstat().st_mode)
 
     with pytest.raises(Refused, match="size limit"):
