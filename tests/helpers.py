@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -50,3 +51,29 @@ def release_tiny(course: Path):
     run_nbgrader("generate_assignment", [TINY, "--force"],
                  nbgrader_settings(course, source=FIXTURE_LESSONS, release=course / "release"))
     return read_nb(course / "release" / TINY / f"{TINY}.ipynb")
+
+
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+
+
+def squash(text: str) -> str:
+    """Text without whitespace: syntax highlighting splits a line of code into spans on a page."""
+    return re.sub(r"\s+", "", text)
+
+
+def hidden_test_lines(lesson: str) -> list[str]:
+    """The lines between the hidden-test markers of the lesson's solution notebook that would give
+    a hidden test away: not a bare bracket or ``else:``, and not also in the released notebook
+    (a line a student already sees, such as ``for layer in model.layers:``, gives nothing away)."""
+    released = squash("".join(cell.source for cell in read_nb(student_path(lesson)).cells))
+    lines, inside = [], False
+    for cell in read_nb(solution_path(lesson)).cells:
+        for line in cell.source.splitlines():
+            if line.strip().startswith(HIDDEN_BEGIN):
+                inside = True
+            elif line.strip().startswith(HIDDEN_END):
+                inside = False
+            elif inside and len(line.strip()) >= 12 and re.search(r"[A-Za-z]", line) \
+                    and squash(line) not in released:
+                lines.append(line.strip())
+    return lines

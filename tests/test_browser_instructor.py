@@ -45,7 +45,7 @@ from formgrader_driver import (
     running_instructor_lab,
     wait_for,
 )
-from helpers import LESSONS, read_nb, solution_path
+from helpers import LESSONS, hidden_test_lines, read_nb, solution_path, squash
 from jupyterlab_driver import CHROMIUM, Lab, chromium_page
 
 from grader.cells import grade_id
@@ -68,16 +68,6 @@ ANSWER = ("Dense acts on the last axis, so without Flatten it would score each o
           "the output would be (None, 28, 10).")
 COMMENT = "Right: Flatten makes one 784-vector per image. (marker 7f3a)"
 AUTOGRADE_S = 600  # the reference run of the solution, then the submission (each ~40 s when idle)
-
-
-def _hidden_lines(solution) -> list[str]:
-    """The lines of every hidden test block of the solution (what no student may ever see)."""
-    lines = []
-    for cell in solution.cells:
-        block = re.search(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.DOTALL)
-        if block:
-            lines += [line.strip() for line in block.group(1).splitlines() if len(line.strip()) > 20]
-    return lines
 
 
 def test_instructor_grades_a_lesson_in_the_formgrader(tmp_path, record_property):
@@ -210,7 +200,7 @@ def test_instructor_grades_a_lesson_in_the_formgrader(tmp_path, record_property)
         assert "Score: 0.0 / 2.0" in shown and "Score: 1.0 / 1.0" in shown
         assert COMMENT in shown and ANSWER in shown
         assert "a hidden test failed" in shown, "ex1 lost its points without saying why"
-        leaked = [line for line in _hidden_lines(solution) if line in shown]
+        leaked = [line for line in hidden_test_lines(LESSON) if squash(line) in squash(shown)]
         assert not leaked, f"hidden tests in the student's feedback: {leaked}"
         assert not re.search(r"BEGIN HIDDEN|HiddenCheckFailed|the solution's differs", shown)
 

@@ -54,7 +54,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 from formgrader_driver import Formgrader, gradebook_comment, gradebook_grades, wait_for
-from helpers import LESSONS, read_nb, solution_path, student_path
+from helpers import LESSONS, hidden_test_lines, read_nb, solution_path, squash, student_path
 from jupyterlab_driver import CHROMIUM, Lab, chromium_page
 
 from grader.variants import answer_text, grade_id
@@ -71,7 +71,6 @@ MANUAL_SCORE = 1
 MANUAL_COMMENT = "Yes: Flatten gives Dense one 784-vector per image. (hub marker 5d1c)"
 ARTIFACTS = REPO_ROOT / "artifacts" / "hub"
 CLASS_ARTIFACTS = ARTIFACTS / "class"  # the class test's screenshots, logs and course folder
-BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 FILL_ANSWERS = """\
 import json, sys, nbformat
 path, answers = sys.argv[1], json.loads(sys.argv[2])
@@ -95,31 +94,10 @@ def _requirements() -> str:
     return ""
 
 
-def hidden_test_lines(lesson: str) -> list[str]:
-    """The lines between the hidden-test markers of the lesson's solution notebook that would give
-    a hidden test away: not a bare bracket or ``else:``, and not also in the released notebook."""
-    released = _squash("".join(cell.source for cell in read_nb(student_path(lesson)).cells))
-    lines, inside = [], False
-    for cell in read_nb(solution_path(lesson)).cells:
-        for line in cell.source.splitlines():
-            if line.strip().startswith(BEGIN):
-                inside = True
-            elif line.strip().startswith(END):
-                inside = False
-            elif inside and len(line.strip()) >= 12 and re.search(r"[A-Za-z]", line) \
-                    and _squash(line) not in released:
-                lines.append(line.strip())
-    return lines
-
-
 def _text(html: str) -> str:
     """What a browser shows of an HTML page, without whitespace: syntax highlighting splits code
     into spans, so only a comparison without whitespace finds a line of code in it."""
-    return _squash(BeautifulSoup(html, "html.parser").get_text())
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+    return squash(BeautifulSoup(html, "html.parser").get_text())
 
 
 def _auto_scores(course_dir: Path, lesson: str) -> dict[str, float]:
@@ -229,7 +207,7 @@ def test_the_hidden_test_check_would_see_hidden_tests():
     hidden = hidden_test_lines(LESSON)
     html, _ = HTMLExporter().from_notebook_node(read_nb(solution_path(LESSON)))
     text = _text(html)
-    assert hidden and all(_squash(line) in text for line in hidden)
+    assert hidden and all(squash(line) in text for line in hidden)
 
 
 @pytest.mark.browser
@@ -375,16 +353,16 @@ def test_a_class_on_jupyterhub(lesson_facts, record_property):
         assert f"Score: {total:.1f} / {out_of:.1f}" in shown, \
             f"student 1's feedback does not show the total with the reflection's score: {shown[:2000]}"
         assert MANUAL_COMMENT in shown, "student 1's feedback does not show the instructor's comment"
-        leaked = [line for line in hidden if _squash(line) in _squash(shown)]
+        leaked = [line for line in hidden if squash(line) in squash(shown)]
         assert not leaked, f"student 1's feedback page shows hidden test lines: {leaked}"
 
         for student in STUDENTS:
             fetched = sorted((hub.home(student) / LESSON / "feedback").glob(f"*/{LESSON}.html"))
             assert fetched, f"{student} has no feedback"
             text = _text(fetched[-1].read_text())
-            leaked = [line for line in hidden if _squash(line) in text]
+            leaked = [line for line in hidden if squash(line) in text]
             assert not leaked, f"{student}'s feedback shows hidden test lines: {leaked}"
-            assert any(_squash(line) in text for line in lesson_facts["visible"]), \
+            assert any(squash(line) in text for line in lesson_facts["visible"]), \
                 f"{student}'s feedback shows none of the visible tests: the check would see no code"
 
         # 8. the report has the manual score
