@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import stat
 from collections.abc import Callable
@@ -176,7 +177,8 @@ class _Walk:
         names = sorted(os.listdir(folder_fd))
         ignored = set(self.ignore(str(self.src / rel) if rel else str(self.src), names))
         for name in names:
-            shown = f"{rel}/{name}" if rel else name
+            path = f"{rel}/{name}" if rel else name
+            shown = _printable(path)  # for the log only
             if name in ignored:
                 continue
             self.entries_left -= 1
@@ -194,7 +196,7 @@ class _Walk:
                     self.copied.left_out.append(f"{shown} (folders nested too deep)")
                 elif stat.S_ISDIR(info.st_mode):
                     self.seen(info)
-                    self.folder(fd, dest / name, shown, depth + 1)
+                    self.folder(fd, dest / name, path, depth + 1)
                 elif stat.S_ISREG(info.st_mode):
                     self.seen(info)
                     self.file(fd, dest / name)
@@ -210,6 +212,11 @@ class _Walk:
                 if self.bytes_left < 0:
                     raise Refused("larger than the exchange's size limit (CourseDirectory.max_dir_size)")
                 out.write(chunk)
+
+
+def _printable(name: str) -> str:
+    """A file name as one line of the log: control characters (a newline could forge a line) escaped."""
+    return re.sub(r"[\x00-\x1f\x7f]", lambda match: f"\\x{ord(match.group()):02x}", name)
 
 
 def _reason(err: BaseException) -> str:

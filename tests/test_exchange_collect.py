@@ -147,6 +147,7 @@ def test_copy_never_follows_a_link_and_honours_the_limits(tmp_path):
     (src / "a.txt").write_text("a")
     (src / "sub" / "b.txt").write_text("b")
     (src / "sub" / "link.txt").symlink_to(outside)
+    (src / "forged\n[CollectApp | INFO] line").symlink_to(outside)  # a name that would forge a log line
     (src / ".ipynb_checkpoints").mkdir()
     os.mkfifo(src / "pipe")
 
@@ -155,7 +156,8 @@ def test_copy_never_follows_a_link_and_honours_the_limits(tmp_path):
 
     copied = copy_regular_files(src, tmp_path / "dest", ignore, max_bytes=10)
     assert _tree(tmp_path / "dest") == {"a.txt": "a", "sub": "folder", "sub/b.txt": "b"}
-    assert copied.left_out == ["pipe (not a regular file)", "sub/link.txt (a link)"]
+    assert copied.left_out == ["forged\\x0a[CollectApp | INFO] line (a link)", "pipe (not a regular file)",
+                               "sub/link.txt (a link)"]
     changed = datetime.fromtimestamp((src / "sub" / "b.txt").stat().st_ctime, UTC).replace(tzinfo=None)
     assert copied.written_at >= changed  # the newest status change among what was copied
     assert stat.S_ISREG((tmp_path / "dest" / "a.txt").lstat().st_mode)
