@@ -43,7 +43,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from nbgrader.exchange.default.collect import ExchangeCollect
-from nbgrader.utils import ignore_patterns, parse_utc
+from nbgrader.utils import ignore_patterns
 
 try:
     import pwd
@@ -100,7 +100,8 @@ class CourseCollect(ExchangeCollect):
         ignore = ignore_patterns(exclude=self.coursedir.ignore, include=self.coursedir.include,
                                  max_file_size=self.coursedir.max_file_size, log=self.log)
         name = os.path.basename(src)
-        student = name.split("+", 1)[0]
+        record = super()._path_to_record(src)  # nbgrader's own parse, which chose this folder
+        student, claimed = record["username"], record["timestamp"]
         try:
             copied = copy_regular_files(Path(src), Path(dest), ignore,
                                         max_bytes=1000 * self.coursedir.max_dir_size,
@@ -117,7 +118,6 @@ class CourseCollect(ExchangeCollect):
             more = len(copied.left_out) - 10
             shown = ", ".join(copied.left_out[:10]) + (f" and {more} more" if more > 0 else "")
             self.log.warning("Left out of %r: %s", name, shown)
-        claimed = parse_utc(name.rsplit("+", 3)[2])  # parsed before: _path_to_record
         if copied.written_at - claimed > REWRITTEN_AFTER:
             self.log.warning("%r: its files were last changed at %s UTC, after the time it claims "
                              "(a student writes that time): check it before grading it as on time",
