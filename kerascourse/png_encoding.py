@@ -3,11 +3,11 @@
 Preparing TFDS's ``fashion_mnist`` (:mod:`kerascourse.tfds_data`) stores each of its 70,000 images
 PNG-encoded, and TFDS encodes them one at a time through a TensorFlow op: about 13 of the 17
 seconds the preparation takes, on the critical path of every fresh clone's set-up. This encoder
-does the same work in NumPy and zlib in about 2 seconds.
+does the same work in NumPy and zlib in about 2.5 seconds on two cores.
 
-It reproduces what TensorFlow's bundled libpng does for an 8-bit grayscale image, so the prepared
-files are the same bytes as TFDS's own (checked on the full data set when this was written, and
-on a sample at every build: :func:`matches_tensorflow`):
+It reproduces what TensorFlow's bundled libpng does for an 8-bit grayscale image, so every image
+in the prepared files is the same bytes as TFDS's own encoder writes (checked on all 70,000 when
+this was written, and on a sample at every build: :func:`matches_tensorflow`):
 
 - each row gets the filter (None, Sub, Up, Average, Paeth) whose output has the smallest sum of
   absolute values read as signed bytes, the first on a tie (libpng's adaptive heuristic);
@@ -22,8 +22,10 @@ to the same pixels, and :func:`matches_tensorflow` lets the caller fall back to 
 
 from __future__ import annotations
 
+import os
 import struct
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -75,7 +77,11 @@ def _deflate(raw: bytes, deflate_bits: int, header_bits: int) -> bytes:
 
 
 def encode_grayscale_pngs(images: np.ndarray) -> list[bytes]:
-    """One PNG file per (h, w) or (h, w, 1) uint8 grayscale image of the (n, ...) array."""
+    """One PNG file per (h, w) or (h, w, 1) uint8 grayscale image of the (n, ...) array.
+
+    Batches of images are encoded in threads, one per core: NumPy and zlib release the GIL for
+    most of the work (60,000 images: 3.9 s on one core, 2.1 s on two).
+    """
     images = np.asarray(images)
     if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]
@@ -86,11 +92,14 @@ def encode_grayscale_pngs(images: np.ndarray) -> list[bytes]:
     header = _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
     end = _chunk(b"IEND", b"")
     windows = _window_bits(height * (width + 1))
-    encoded = []
-    for start in range(0, len(images), _BATCH):
-        for rows in filtered_rows(images[start:start + _BATCH]):
-            encoded.append(SIGNATURE + header + _chunk(b"IDAT", _deflate(rows.tobytes(), *windows)) + end)
-    return encoded
+
+    def encode(start: int) -> list[bytes]:
+        return [SIGNATURE + header + _chunk(b"IDAT", _deflate(rows.tobytes(), *windows)) + end
+                for rows in filtered_rows(images[start:start + _BATCH])]
+
+    starts = range(0, len(images), _BATCH)
+    with ThreadPoolExecutor(max(1, min(len(starts), os.cpu_count() or 1))) as pool:
+        return [png for batch in pool.map(encode, starts) for png in batch]
 
 
 def matches_tensorflow(images: np.ndarray, encoded: list[bytes]) -> bool:

@@ -11,7 +11,7 @@ are already on the machine:
 - fashion_mnist from the original IDX files of Debian's ``dataset-fashion-mnist`` package, the same
   files the Keras cache links to (about 30 MB prepared: built at set-up time, git-ignored). Its
   images are PNG-encoded by :mod:`kerascourse.png_encoding`, byte for byte as TFDS's encoder
-  would, in a quarter of the time.
+  would, in a fraction of the time.
 
 Importing TFDS also imports TensorFlow (seconds), so the status checks look at the files only and
 TFDS is imported only when something has to be built.
@@ -113,7 +113,7 @@ def png_images(images: np.ndarray) -> list[bytes] | np.ndarray:
     """The images PNG-encoded as TFDS would store them, or the arrays for TFDS to encode itself.
 
     TFDS's own encoder calls a TensorFlow op per image: 13 of the 17 seconds of preparing
-    fashion_mnist. :mod:`kerascourse.png_encoding` writes the same bytes in about 4 seconds; a
+    fashion_mnist. :mod:`kerascourse.png_encoding` writes the same bytes in about 3 seconds; a
     sample of them is compared with TensorFlow's first, and where this machine's zlib deflates
     differently TFDS gets the arrays (the same pixels either way, only slower).
     """
